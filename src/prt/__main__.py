@@ -1,0 +1,5 @@
+import sys
+
+from prt.cli import main
+
+sys.exit(main())
