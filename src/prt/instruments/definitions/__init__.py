@@ -1,0 +1,1 @@
+"""Package data: one YAML definition per instrument (see docs/instruments.md)."""

@@ -1,0 +1,190 @@
+"""FHIR R4 exchange: each instrument as a ``Questionnaire``; score a ``QuestionnaireResponse``.
+
+fhir.resources 8 defaults to FHIR R5; we validate with its ``fhir.resources.R4B`` models, which
+accept R4-compatible resources (R4B changed no Questionnaire structure used here). linkId = item
+number; canonical url ``urn:prt:questionnaire:<instrument id>``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+from prt.errors import InputError
+from prt.instruments.model import Instrument
+from prt.instruments.scoring import ScoreResult, normalize_responses
+
+CANONICAL_PREFIX = "urn:prt:questionnaire:"
+MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
+MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
+
+
+def canonical_url(instrument_id: str) -> str:
+    return CANONICAL_PREFIX + instrument_id
+
+
+def _code(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _decimal_or_int(x: float) -> dict[str, Any]:
+    return {"valueInteger": int(x)} if float(x).is_integer() else {"valueDecimal": x}
+
+
+def questionnaire(instrument_id: str, wording_path: str | None = None) -> dict[str, Any]:
+    """The instrument as a FHIR R4 Questionnaire (validated with fhir.resources R4B), as a dict."""
+    from fhir.resources.R4B.questionnaire import Questionnaire
+
+    from prt import __version__
+    from prt.instruments import get
+    from prt.instruments.wording import item_texts
+
+    inst = get(instrument_id)
+    texts = item_texts(inst.id, wording_path)
+    items = []
+    for item in inst.items:
+        entry: dict[str, Any] = {"linkId": item.number, "text": texts[item.number]}
+        if item.kind == "choice":
+            entry["type"] = "choice"
+            entry["answerOption"] = [
+                {"valueCoding": {"system": canonical_url(inst.id) + ":item:" + item.number,
+                                 "code": _code(code), "display": label}}
+                for code, label in sorted(item.options.items())]
+        elif item.kind == "numeric":
+            entry["type"] = "decimal"
+            entry["extension"] = [{"url": MIN_VALUE, "valueDecimal": item.minimum},
+                                  {"url": MAX_VALUE, "valueDecimal": item.maximum}]
+        else:
+            entry["type"] = "string"
+        items.append(entry)
+    resource = {
+        "resourceType": "Questionnaire",
+        "id": inst.id.replace("_", "-"),
+        "url": canonical_url(inst.id),
+        "version": f"prt-{__version__}",
+        "name": "".join(part.capitalize() for part in inst.id.split("_")),
+        "title": inst.title,
+        "status": "active",
+        "description": inst.form + (f". {inst.notes}" if inst.notes else ""),
+        "copyright": inst.license,
+        "item": items,
+    }
+    model = Questionnaire.model_validate(resource)
+    return json.loads(model.model_dump_json())
+
+
+def questionnaire_response(instrument_id: str, responses: Any, variant: str | None = None
+                           ) -> dict[str, Any]:
+    """Answers as a completed FHIR R4 QuestionnaireResponse (validated), e.g. for round trips."""
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    from prt.instruments import get
+
+    inst = get(instrument_id)
+    answers = normalize_responses(inst, responses, variant)
+    items = []
+    for item in inst.items:
+        if item.number not in answers:
+            continue
+        value = answers[item.number]
+        if item.kind == "choice":
+            answer = {"valueCoding": {"system": canonical_url(inst.id) + ":item:" + item.number,
+                                      "code": _code(value), "display": item.options[value]}}
+        elif item.kind == "numeric":
+            answer = _decimal_or_int(value)
+        else:
+            answer = {"valueString": value}
+        items.append({"linkId": item.number, "answer": [answer]})
+    resource = {"resourceType": "QuestionnaireResponse", "status": "completed",
+                "questionnaire": canonical_url(inst.id), "item": items}
+    model = QuestionnaireResponse.model_validate(resource)
+    return json.loads(model.model_dump_json())
+
+
+def _instrument_of(canonical: str | None) -> str | None:
+    if not canonical:
+        return None
+    url = canonical.split("|", 1)[0]
+    if url.startswith(CANONICAL_PREFIX):
+        return url[len(CANONICAL_PREFIX):]
+    return None
+
+
+def _walk(items, out: dict[str, Any]) -> None:
+    for item in items or []:
+        if item.answer:
+            if len(item.answer) > 1:
+                raise InputError(f"QuestionnaireResponse item '{item.linkId}': expected one answer")
+            if item.linkId in out:
+                raise InputError(f"QuestionnaireResponse item '{item.linkId}': appears twice")
+            out[item.linkId] = _answer_value(item.linkId, item.answer[0])
+            _walk(item.answer[0].item, out)
+        _walk(item.item, out)
+
+
+def _answer_value(link_id: str, answer) -> Any:
+    if answer.valueInteger is not None:
+        return int(answer.valueInteger)
+    if answer.valueDecimal is not None:
+        value = answer.valueDecimal
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        return value
+    if answer.valueCoding is not None:
+        code = answer.valueCoding.code
+        if code is None:
+            raise InputError(f"QuestionnaireResponse item '{link_id}': valueCoding has no code")
+        return code  # numeric text, checked against the item's codes when scored
+    if answer.valueString is not None:
+        return answer.valueString
+    raise InputError(f"QuestionnaireResponse item '{link_id}': expected valueInteger, "
+                     "valueDecimal, valueCoding or valueString")
+
+
+def responses_from_fhir(resource: Any, instrument_id: str | None = None
+                        ) -> tuple[str, dict[str, Any]]:
+    """(instrument id, {linkId: value}) from a QuestionnaireResponse (dict or JSON text)."""
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+    from pydantic import ValidationError
+
+    if isinstance(resource, (str, bytes)):
+        try:
+            resource = json.loads(resource)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"QuestionnaireResponse: not valid JSON (line {exc.lineno})") from None
+    if not isinstance(resource, dict) or resource.get("resourceType") != "QuestionnaireResponse":
+        raise InputError("expected a FHIR resource with resourceType 'QuestionnaireResponse'")
+    try:
+        model = QuestionnaireResponse.model_validate(resource)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first.get("loc", ()))
+        kind = re.sub(r"\s+", " ", str(first.get("type", "invalid")))  # no input values echoed
+        raise InputError(f"QuestionnaireResponse: invalid FHIR R4 at '{loc}' ({kind})") from None
+    declared = _instrument_of(model.questionnaire)
+    if instrument_id is None:
+        if declared is None:
+            raise InputError("QuestionnaireResponse.questionnaire: expected "
+                             f"'{CANONICAL_PREFIX}<instrument id>' (or give the instrument id)")
+        instrument_id = declared
+    elif declared is not None and declared != instrument_id:
+        raise InputError(f"QuestionnaireResponse.questionnaire names '{declared}', "
+                         f"not '{instrument_id}'")
+    out: dict[str, Any] = {}
+    _walk(model.item, out)
+    return instrument_id, out
+
+
+def score_questionnaire_response(resource: Any, instrument_id: str | None = None,
+                                 variant: str | None = None) -> ScoreResult:
+    """Score a FHIR QuestionnaireResponse; the instrument comes from its ``questionnaire`` url."""
+    from prt.instruments import score
+
+    inst_id, responses = responses_from_fhir(resource, instrument_id)
+    return score(inst_id, responses, variant=variant)
+
+
+__all__ = ["canonical_url", "questionnaire", "questionnaire_response", "responses_from_fhir",
+           "score_questionnaire_response", "Instrument"]

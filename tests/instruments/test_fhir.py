@@ -1,0 +1,97 @@
+"""FHIR R4 (validated with fhir.resources R4B): Questionnaire export, QuestionnaireResponse scoring."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fhir.resources.R4B.questionnaire import Questionnaire
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+import prt.instruments as instruments
+from prt.cli import main
+from prt.errors import InputError
+from prt.instruments.fhir import (
+    questionnaire,
+    questionnaire_response,
+    responses_from_fhir,
+    score_questionnaire_response,
+)
+
+EXAMPLES = {
+    "bpi_sf": {"1": 7, "2": 2, "3": 5, "4": 4, "5": 6, "6": 5, "7": 4, "9": 2, "10": 1},
+    "odi": {str(i): i % 6 for i in range(1, 10)},
+    "promis_sleep": {"1": 4, "2": 3, "3": 2, "4": 3, "5": 4, "6": 2, "7": 3, "8": 2},
+    "panas_sf": {str(i): (i % 5) + 1 for i in range(1, 11)},
+    "ceq": {"1": 72.5},
+    "tx_satisfaction": {"1": 90},
+    "ipq_causes": {"1": "stress", "3": "lifting"},
+}
+
+
+@pytest.mark.parametrize("inst_id", instruments.ids())
+def test_questionnaire_is_valid_r4(inst_id):
+    q = questionnaire(inst_id)
+    Questionnaire.model_validate(q)
+    inst = instruments.get(inst_id)
+    assert [i["linkId"] for i in q["item"]] == list(inst.item_numbers)
+    assert q["url"] == f"urn:prt:questionnaire:{inst_id}"
+    for entry, item in zip(q["item"], inst.items):
+        if item.kind == "choice":
+            assert [o["valueCoding"]["code"] for o in entry["answerOption"]] == [
+                str(int(c)) for c in sorted(item.options)]
+
+
+@pytest.mark.parametrize("inst_id", sorted(EXAMPLES))
+def test_round_trip_scores_identically(inst_id):
+    responses = EXAMPLES[inst_id]
+    qr = questionnaire_response(inst_id, responses)
+    QuestionnaireResponse.model_validate(qr)
+    text = json.dumps(qr)
+    assert score_questionnaire_response(text) == instruments.score(inst_id, responses)
+    found_id, found = responses_from_fhir(qr)
+    assert found_id == inst_id and set(found) == set(responses)
+
+
+def test_answer_types_and_nested_groups():
+    qr = {"resourceType": "QuestionnaireResponse", "status": "completed",
+          "questionnaire": "urn:prt:questionnaire:sopa_emotion|prt-0.1.0",
+          "item": [{"linkId": "g", "item": [
+              {"linkId": "1", "answer": [{"valueInteger": 3}]},
+              {"linkId": "2", "answer": [{"valueDecimal": 4.0}]}]}]}
+    # a group linkId that is not an item is ignored only if it carries no answer
+    r = score_questionnaire_response(qr)
+    assert r.total == 7
+    qr["item"][0]["item"][1] = {"linkId": "2", "answer": [{"valueCoding": {"code": "5"}}]}
+    assert score_questionnaire_response(qr).total == 8
+    qr["item"][0]["item"][1] = {"linkId": "2", "answer": [{"valueString": "2"}]}
+    assert score_questionnaire_response(qr).total == 5
+
+
+def test_bad_responses():
+    base = {"resourceType": "QuestionnaireResponse", "status": "completed",
+            "questionnaire": "urn:prt:questionnaire:pgic",
+            "item": [{"linkId": "1", "answer": [{"valueInteger": 9}]}]}
+    with pytest.raises(InputError, match="pgic item '1'"):
+        score_questionnaire_response(base)
+    with pytest.raises(InputError, match="names 'pgic', not 'odi'"):
+        score_questionnaire_response(base, "odi")
+    with pytest.raises(InputError, match="resourceType 'QuestionnaireResponse'"):
+        score_questionnaire_response({"resourceType": "Patient"})
+    with pytest.raises(InputError, match="invalid FHIR R4"):
+        score_questionnaire_response({**base, "item": [{"linkId": 5, "answer": "x"}]})
+    with pytest.raises(InputError, match="questionnaire"):
+        score_questionnaire_response({**base, "questionnaire": "http://example.org/q"})
+    with pytest.raises(InputError, match="expected one answer"):
+        score_questionnaire_response({**base, "item": [{"linkId": "1", "answer": [
+            {"valueInteger": 1}, {"valueInteger": 2}]}]})
+    with pytest.raises(InputError, match="not valid JSON"):
+        score_questionnaire_response("{")
+
+
+def test_cli_scores_a_fhir_file(tmp_path, capsys):
+    path = tmp_path / "qr.json"
+    path.write_text(json.dumps(questionnaire_response("pcs", {str(i): 1 for i in range(1, 14)})))
+    assert main(["score", "--fhir", str(path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["instrument"] == "pcs" and out["total"] == 13
