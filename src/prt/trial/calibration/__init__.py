@@ -1,0 +1,1 @@
+"""Calibration figures for the simulated trial (aggregate summaries only; see ``derive.py``)."""
