@@ -1,0 +1,1 @@
+"""Package data: the trial's default eligibility rules (eligibility.yaml)."""
