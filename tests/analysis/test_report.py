@@ -5,15 +5,13 @@ from __future__ import annotations
 import base64
 import csv
 import re
-import sys
-import types
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
 
 from prt.analysis import report
-from prt.analysis.report import FALLBACK_CITATION, render_report, summary_sentences, write_outputs
+from prt.analysis.report import render_report, summary_sentences, write_outputs
 from prt.analysis.tables import TABLE1_COLUMNS, table2_columns
 from prt.data import read_trial
 from tests.analysis.test_tables import sample_results, sample_trial
@@ -197,10 +195,10 @@ def test_empty_results_and_none_values_render(tmp_path):
 
 
 def _fake_published(monkeypatch, published: dict, citation: str = "Ashar YK et al. JAMA Psychiatry 2022."):
-    module = types.ModuleType("prt.analysis.published")
-    module.PUBLISHED = published
-    module.CITATION = citation
-    monkeypatch.setitem(sys.modules, "prt.analysis.published", module)
+    from prt.analysis import published as module
+
+    monkeypatch.setattr(module, "PUBLISHED", published)
+    monkeypatch.setattr(module, "CITATION", citation)
 
 
 def test_boulder_report_shows_published_figures_beside_ours(monkeypatch):
@@ -225,16 +223,6 @@ def test_boulder_report_shows_published_figures_beside_ours(monkeypatch):
     assert re.findall(r"<td[^>]*>(.*?)</td>", missing_row)[3:6] == ["-", "-1.00", "-"]  # we have no PCS effect
     assert "137.63" in section and "6.06" in section
     assert "Boulder Back Pain Study" in html
-
-
-def test_boulder_report_falls_back_when_published_module_is_absent(monkeypatch):
-    monkeypatch.setitem(sys.modules, "prt.analysis.published", None)  # import raises ImportError
-    assert report.published_figures() == (None, FALLBACK_CITATION)
-    results = sample_results()
-    results["meta"]["dataset"] = "boulder-back-pain-study"
-    html = render_report(results, sample_trial(), {})
-    assert "published figures are not available" in html
-    assert "doi:10.1001/jamapsychiatry.2021.2669" in html
 
 
 def test_report_is_reproducible(written, tmp_path):

@@ -41,13 +41,6 @@ from prt.analysis.tables import (
 
 BOULDER = "boulder-back-pain-study"
 
-#: Used only when ``prt.analysis.published`` is absent (the citation of the trial's main paper).
-FALLBACK_CITATION = (
-    "Ashar YK, Gordon A, Schubiner H, et al. Effect of Pain Reprocessing Therapy vs Placebo and "
-    "Usual Care for Patients With Chronic Back Pain: A Randomized Clinical Trial. JAMA Psychiatry. "
-    "2022;79(1):13-23. doi:10.1001/jamapsychiatry.2021.2669"
-)
-
 FIGURE_CAPTIONS = {
     "fig_pain_over_time": "Pain intensity by arm over time (mean ± standard error; cf. the paper's Figure 2).",
     "fig_responders": "Responders by arm: share of all randomized participants meeting each criterion "
@@ -91,13 +84,11 @@ def write_outputs(results: dict, trial, out_dir: Path) -> list[Path]:
     return written
 
 
-def published_figures() -> tuple[dict | None, str]:
-    """The paper's figures (``prt.analysis.published``) and its citation; (None, fallback) if absent."""
-    try:
-        from prt.analysis import published
-    except ImportError:
-        return None, FALLBACK_CITATION
-    return getattr(published, "PUBLISHED", None), getattr(published, "CITATION", FALLBACK_CITATION)
+def published_figures() -> tuple[dict, str]:
+    """The paper's figures and their citation (``prt.analysis.published``)."""
+    from prt.analysis import published
+
+    return published.PUBLISHED, published.CITATION
 
 
 # ------------------------------------------------------------------------------------ HTML pieces

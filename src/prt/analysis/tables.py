@@ -196,26 +196,10 @@ def order_key(value: str, order: Sequence[str]) -> tuple[int, str]:
 
 # ------------------------------------------------------------------------------------ Table 1
 def with_baseline_values(trial, outcome: str) -> pd.DataFrame:
-    """Per-participant values with the analysis's baseline column first.
+    """Per-participant values with the analysis's baseline column first (``prt.analysis.baseline``)."""
+    from prt.analysis.baseline import with_baseline
 
-    Uses ``prt.analysis.baseline.with_baseline`` (the engine's one definition) when present;
-    otherwise the same rule (Ashar et al. 2022: baseline = mean of the eligibility and
-    pretreatment assessments, mean of those present).
-    """
-    try:
-        from prt.analysis.baseline import with_baseline
-    except ImportError:
-        with_baseline = _with_baseline_fallback
     return with_baseline(trial, outcome)
-
-
-def _with_baseline_fallback(trial, outcome: str) -> pd.DataFrame:
-    later = [t for t in TIMEPOINT_ORDER if t not in ("baseline", "eligibility", "pre")]
-    wide = trial.wide(outcome, ["eligibility", "pre", *later])
-    out = pd.DataFrame({"baseline": wide[["eligibility", "pre"]].mean(axis=1, skipna=True)}, index=wide.index)
-    for timepoint in ["eligibility", "pre", *later]:
-        out[timepoint] = wide[timepoint]
-    return out
 
 
 def _continuous_cells(values: pd.Series, arms: pd.Series) -> dict[str, str]:
