@@ -536,7 +536,7 @@ def test_missing_arm_in_data_is_a_named_rank_deficiency():
 
 
 def test_agrees_with_statsmodels_mixedlm_when_installed():
-    sm = pytest.importorskip("statsmodels.regression.mixed_linear_model")
+    sm = pytest.importorskip("statsmodels.api")
     y, X, groups = _design(13, n_groups=40)
     res = fit_random_intercept(y, X, groups, ["a", "b", "c"])
     other = sm.MixedLM(y, X, groups).fit(reml=True)

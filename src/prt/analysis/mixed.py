@@ -13,7 +13,9 @@ covariance is ``sigma2_e H``, ``H`` block diagonal with compound-symmetric block
 quadratic form splits into a within-participant part (fixed, computed once) plus a between part
 weighted by ``a_i = n_i / (1 + n_i gamma)``. ``sigma2_e`` and ``beta`` are profiled out and only
 ``gamma`` is optimised (as lme4 does, Bates et al., J Stat Softw 2015;67(1)); no n-by-n matrix
-is ever formed. Each evaluation is one QR of a ``(p + 1 + G) x (p + 1)`` matrix.
+is ever formed. A batched grid over ``gamma`` (0 and 1e-10 .. 1e15) finds every basin of the
+profiled deviance (it can have two), each is refined by Newton on the analytic score (one QR of a
+``(p + 1 + G) x (p + 1)`` matrix per step), and the lowest wins.
 
 Satterthwaite df for a contrast ``L`` follow lmerTest (Kuznetsova, Brockhoff & Christensen,
 J Stat Softw 2017;82(13)): ``df = 2 (L C L')^2 / (g' A g)``, ``C = Var(beta_hat)``, ``g`` the
@@ -28,21 +30,24 @@ only through ``theta^2`` so its gradient in ``theta`` is 0 and the Satterthwaite
 contrast is ``n - p`` for REML (``n`` for ML), the ordinary least-squares residual df, which is
 what lmerTest gives for such a singular fit. ``converged`` is ``False`` only when the residual
 variance runs to 0 (the within-participant residuals are exactly 0), where the estimates are not
-defined.
+defined. A design with no within-participant residual df (``n - G - rank(X_within) <= 0``, e.g.
+every participant seen once) cannot separate the two variances and is refused (InputError).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, stats
 
+from prt.data import ARMS, SEXES
 from prt.errors import InputError
 
 __all__ = [
+    "PRIMARY_NAMES",
     "ContrastTest",
     "MixedModelResult",
     "design_primary",
@@ -543,7 +548,7 @@ def fit_random_intercept(
     the intercept column included, ``groups`` (n,) any hashable labels, ``names`` the p
     coefficient names (default: the columns of a DataFrame ``X``). Rows must be complete: drop
     missing ones first. Raises InputError for a rank-deficient ``X`` (naming the columns), fewer
-    than 2 participants, or no participant with more than one row.
+    than 2 participants, or no within-participant residual df (e.g. every participant seen once).
     """
     y, X, codes, labels, names = _check_inputs(y, X, groups, names)
     st = _sufficient_stats(y, X, codes, len(labels))
@@ -580,9 +585,7 @@ def fit_random_intercept(
 
 # --------------------------------------------------------------------------- the trial's design
 
-_ARMS = ("prt", "placebo", "usual_care")
 _TIMES = ("pre", "post")
-_SEXES = ("male", "female")
 PRIMARY_NAMES = (
     "intercept", "age", "sex", "time", "placebo", "usual_care", "time:placebo", "time:usual_care",
 )
@@ -605,7 +608,7 @@ def design_primary(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndar
     rows = frame.loc[pd.to_numeric(frame["value"], errors="coerce").notna(), list(needed)]
     if rows.empty:
         raise InputError("design_primary: no rows with a value")
-    for column, allowed in (("arm", _ARMS), ("time", _TIMES), ("sex", _SEXES)):
+    for column, allowed in (("arm", ARMS), ("time", _TIMES), ("sex", SEXES)):
         bad = ~rows[column].isin(allowed)
         if bad.any():
             who = rows.loc[bad, "participant"].iloc[0]
