@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from prt.analysis.baseline import with_baseline
 from prt.data import ARMS, OUTCOMES
 from prt.analysis.tables import (
     COMPARISONS,
@@ -28,7 +29,6 @@ from prt.analysis.tables import (
     is_missing,
     order_key,
     outcome_label,
-    with_baseline_values,
 )
 
 #: Okabe-Ito colours per arm; markers and line styles keep arms apart without colour.
@@ -193,7 +193,7 @@ _CRITERION_SHORT = {
 
 def trajectory_values(trial, outcome: str = "pain_intensity") -> tuple[list[str], Any]:
     """Per-participant values at baseline, posttreatment and follow-ups, and their timepoints."""
-    values = with_baseline_values(trial, outcome)
+    values = with_baseline(trial, outcome)
     timepoints = [t for t in PAIN_TIMEPOINTS if t in values.columns and values[t].notna().any()]
     return timepoints, values.reindex(trial.participants.index)[timepoints]
 

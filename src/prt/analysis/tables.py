@@ -21,6 +21,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from prt.analysis.baseline import with_baseline
 from prt.data import ARMS, OUTCOMES
 
 MISSING = "-"
@@ -195,13 +196,6 @@ def order_key(value: str, order: Sequence[str]) -> tuple[int, str]:
 
 
 # ------------------------------------------------------------------------------------ Table 1
-def with_baseline_values(trial, outcome: str) -> pd.DataFrame:
-    """Per-participant values with the analysis's baseline column first (``prt.analysis.baseline``)."""
-    from prt.analysis.baseline import with_baseline
-
-    return with_baseline(trial, outcome)
-
-
 def _continuous_cells(values: pd.Series, arms: pd.Series) -> dict[str, str]:
     cells = {}
     for arm in ARMS:
@@ -311,7 +305,7 @@ def table1(trial, outcomes: Iterable[str] = OUTCOMES) -> pd.DataFrame:
     for outcome in outcomes:
         if outcome not in present:
             continue
-        baseline = with_baseline_values(trial, outcome)["baseline"].reindex(participants.index)
+        baseline = with_baseline(trial, outcome)["baseline"].reindex(participants.index)
         if baseline.isna().all():
             continue
         rows.extend(_continuous_rows(f"Baseline {outcome_label(outcome)}", baseline, arms))
