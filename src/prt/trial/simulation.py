@@ -10,7 +10,8 @@ and the report run on it unchanged (it is prt's embedded demo data). The generat
   arm x timepoint means and SDs of the trial (Ashar et al., JAMA Psychiatry 2022, Table 2) and
   the trial's pooled within-arm correlation across timepoints; outcomes are linked through the
   trial's baseline cross-outcome correlation (see :func:`_latent_scores`);
-- each score is rounded to its instrument's grain and clipped to its range (:data:`SCALES`); the
+- each score is rounded to its grain and clipped to the range its instrument definition declares
+  (:data:`SCALES`); the
   latent normal's mean and SD are solved so that the rounded, clipped score has the published
   mean and SD (:func:`latent_moments`), so floor effects (PRT's post-treatment pain near 0) do
   not bias the effects;
@@ -33,7 +34,7 @@ import pandas as pd
 import yaml
 from scipy import optimize, stats
 
-from prt.data import ARMS, TrialData
+from prt.data import ARMS, BOULDER_MAPPING, TrialData
 from prt.errors import InputError
 
 #: The primary outcome, whose completion counts define visit attendance.
@@ -64,28 +65,41 @@ class Scale:
         return np.round(snapped, 10)
 
 
-#: Range and grain of each simulated outcome as the trial's REDCap data hold it
-#: (protocol notes, "Measures"): BPI items 0-10 (severity = mean of 4, interference = mean of 7),
-#: ODI 0-100 in steps of 2, PROMIS depression 8-32 (REDCap offered 1-4), anxiety and sleep 8-40,
-#: anger 5-25, TSK-11 11-44, PCS 0-52, SOPA emotion 2-10, PANAS scales 5-25, PGIC 1-7, sliders 0-100.
-SCALES: dict[str, Scale] = {
-    "pain_intensity": Scale(0, 10, 1),
-    "bpi_intensity": Scale(0, 10, 0.25),
-    "bpi_interference": Scale(0, 10, 1 / 7),
-    "odi": Scale(0, 100, 2),
-    "promis_depression": Scale(8, 32, 1),
-    "promis_anger": Scale(5, 25, 1),
-    "promis_anxiety": Scale(8, 40, 1),
-    "promis_sleep": Scale(8, 40, 1),
-    "tsk11": Scale(11, 44, 1),
-    "pcs": Scale(0, 52, 1),
-    "sopa_emotion": Scale(2, 10, 1),
-    "panas_positive": Scale(5, 25, 1),
-    "panas_negative": Scale(5, 25, 1),
-    "pgic": Scale(1, 7, 1),
-    "ceq": Scale(0, 100, 1),
-    "tx_satisfaction": Scale(0, 100, 1),
+#: Grain of each simulated outcome as the trial's REDCap data hold it (protocol notes, "Measures"):
+#: BPI items 0-10 (severity = mean of 4, interference = mean of 7), ODI in steps of 2, sums of
+#: integer items, sliders in whole points. Ranges come from the instrument definitions.
+GRAINS: dict[str, float] = {
+    "pain_intensity": 1, "bpi_intensity": 0.25, "bpi_interference": 1 / 7, "odi": 2,
+    "promis_depression": 1, "promis_anger": 1, "promis_anxiety": 1, "promis_sleep": 1,
+    "tsk11": 1, "pcs": 1, "sopa_emotion": 1, "panas_positive": 1, "panas_negative": 1,
+    "pgic": 1, "ceq": 1, "tx_satisfaction": 1,
 }
+
+
+def _declared_ranges() -> dict[str, tuple[float, float]]:
+    """Each outcome's range from the instrument that scores it (``data_fields`` in its YAML)."""
+    from prt import instruments
+
+    ranges = {}
+    for instrument_id in instruments.ids():
+        instrument = instruments.get(instrument_id)
+        for score, field in instrument.data_fields.items():
+            declared = instrument.range_of(score)
+            if declared is not None:
+                ranges[BOULDER_MAPPING.outcome_of(field)] = (float(declared[0]), float(declared[1]))
+    return ranges
+
+
+def _scales() -> dict[str, Scale]:
+    ranges = _declared_ranges()
+    missing = sorted(set(GRAINS) - set(ranges))
+    if missing:  # a definition lost its data_fields: fail loudly rather than simulate unclipped
+        raise RuntimeError(f"no instrument declares the range of {', '.join(missing)}")
+    return {outcome: Scale(*ranges[outcome], grain) for outcome, grain in GRAINS.items()}
+
+
+#: Range (from the instrument definitions) and grain of each simulated outcome.
+SCALES: dict[str, Scale] = _scales()
 
 
 # --------------------------------------------------------------------------- calibration
