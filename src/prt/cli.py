@@ -2,7 +2,9 @@
 
 Each domain package contributes its subcommands through a ``register(commands, groups)`` function
 in its ``cli`` module; heavy imports stay inside the handlers so ``prt --help`` is instant.
-An :class:`prt.errors.InputError` becomes one line on stderr and exit status 2.
+A :class:`prt.errors.PrtError` becomes one line on stderr and its exit status (2 for bad input,
+3 for a tampered allocation log); an OS error (read-only or full disk, a missing folder) becomes one
+line naming the path, exit 2. No traceback reaches a user for anything prt can explain.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import importlib
 import sys
 
 from prt import __version__
-from prt.errors import InputError
+from prt.errors import PrtError
 
 #: Modules whose ``register(commands, groups)`` adds subcommands, in help order.
 REGISTRARS = (
@@ -61,13 +63,21 @@ def main(argv: list[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    prog = " ".join(p for p in ("prt", args.command, getattr(args, "subcommand", None)) if p)
     try:
         status = handler(args)
-    except InputError as exc:
-        print(f"prt {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except PrtError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return exc.exit_status
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{prog}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"{prog}: error: out of memory (the input is too large for this machine)", file=sys.stderr)
+        return 2
     return int(status or 0)
 
 

@@ -18,29 +18,7 @@ import yaml
 
 from prt.errors import InputError
 
-#: The three arms of a PRT trial, in the paper's order.
-ARMS = ("prt", "placebo", "usual_care")
-
-#: The analysed assessment timepoints in study order; ``baseline`` is derived by the analysis.
-TIMEPOINTS = ("eligibility", "pre", "post", "1mo", "2mo", "3mo", "6mo", "12mo")
-
-#: Outcomes the analysis engine reports (issue 3's names).
-OUTCOMES = (
-    "pain_intensity",
-    "odi",
-    "promis_depression",
-    "promis_anger",
-    "promis_anxiety",
-    "promis_sleep",
-    "tsk11",
-    "pcs",
-    "sopa_emotion",
-    "panas_positive",
-    "panas_negative",
-    "bpi_interference",
-)
-
-SEXES = ("male", "female")
+from prt.vocabulary import ARMS, OUTCOMES, SEXES, TIMEPOINTS, redcap_fields  # noqa: F401 - re-exported
 
 
 @dataclass(frozen=True)
@@ -127,13 +105,8 @@ BOULDER_MAPPING = Mapping(
     sex_codes={"1": "male", "2": "female"},
     age_field="age",
     events=_boulder_events(),
-    fields={
-        "pain_avg": "pain_intensity",
-        "promis_dep": "promis_depression",
-        "sopa_emo": "sopa_emotion",
-        "panas_pa": "panas_positive",
-        "panas_na": "panas_negative",
-    },
+    # REDCap score field -> outcome, from the instruments' data_fields (pain_avg -> pain_intensity)
+    fields={f: o for f, o in redcap_fields().items() if f != o},
     participant_fields={
         "education": "education",
         "ethnicity": "ethnicity",
