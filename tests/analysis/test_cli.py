@@ -9,32 +9,15 @@ import pandas as pd
 import pytest
 
 from prt.cli import main
-from prt.data import ARMS, TrialData, write_redcap
-
-
-def _trial(seed=0, n=15) -> TrialData:
-    rng = np.random.default_rng(seed)
-    ids = [str(i + 1) for i in range(3 * n)]
-    arms = np.repeat(list(ARMS), n)
-    participants = pd.DataFrame({"participant": ids, "arm": arms, "age": rng.integers(20, 70, 3 * n).astype(float),
-                                 "sex": rng.choice(["male", "female"], 3 * n)})
-    rows = []
-    for pid, arm in zip(ids, arms):
-        base = float(rng.integers(4, 9))
-        drop = {"prt": 3, "placebo": 1, "usual_care": 0}[arm]
-        for t in ("eligibility", "pre"):
-            rows += [(pid, t, "pain_intensity", base), (pid, t, "tsk11", 30.0 + rng.integers(-3, 4))]
-        for t in ("post", "1mo", "12mo"):
-            rows += [(pid, t, "pain_intensity", float(max(base - drop + rng.integers(-1, 2), 0))),
-                     (pid, t, "tsk11", 30.0 - 2 * drop + rng.integers(-3, 4))]
-    return TrialData.from_frames(participants, pd.DataFrame(rows, columns=["participant", "timepoint",
-                                                                           "outcome", "value"]))
+from prt.data import write_redcap
+from prt.files import OUTPUT_MARKER
+from tests.factories import make_trial
 
 
 @pytest.fixture(scope="module")
 def flat_csv(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "export.csv"
-    write_redcap(_trial(), path, layout="flat")
+    write_redcap(make_trial(), path, layout="flat")
     return path
 
 
@@ -51,21 +34,66 @@ def test_writes_results_and_report(flat_csv, tmp_path, capsys):
     assert len(results["primary"]) == 2 and results["effects"]
     assert "NaN" not in (out / "results.json").read_text()
     names = {p.name for p in out.iterdir()}
-    assert "results.json" in names
-    if "report.html" in names:  # the report part is present
-        assert {"table1.csv", "table2.csv"} <= names
+    figures = {f"{stem}.{ext}" for stem in ("fig_pain_over_time", "fig_responders", "fig_trajectories",
+                                            "fig_forest") for ext in ("png", "svg")}
+    assert {"results.json", "table1.csv", "table2.csv", "report.html", OUTPUT_MARKER} | figures == names
+    report = (out / "report.html").read_text()
+    assert "code " not in report.lower().replace("<code>", "")  # labels, never raw codes
+    assert results["meta"]["dataset"] == "custom" and "Boulder Back Pain Study" not in report
     captured = capsys.readouterr()
     assert "bootstrap" not in captured.err  # no progress bar when stderr is not a terminal
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary directories left
 
 
-def test_replaces_an_existing_directory(flat_csv, tmp_path):
+def test_replaces_only_its_own_previous_output(flat_csv, tmp_path):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "stale.txt").write_text("old")
+    assert _run([flat_csv, "--out", out, "--bootstrap", 20, "--mediation-bootstrap", 0]) == 0
+    (out / "stale.txt").write_text("old")  # inside a prt output: replaced with it
     assert _run([flat_csv, "--out", out, "--bootstrap", 20, "--mediation-bootstrap", 0]) == 0
     assert not (out / "stale.txt").exists() and (out / "results.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_never_deletes_a_folder_prt_did_not_write(flat_csv, tmp_path, capsys, monkeypatch):
+    """Regression (issue 12): --out set to the folder holding the input deleted the input."""
+    before = {p.name: p.read_bytes() for p in flat_csv.parent.iterdir() if p.is_file()}
+    _expect_exit_2([flat_csv, "--out", flat_csv.parent, "--bootstrap", 10], capsys, "did not write")
+    assert {p.name: p.read_bytes() for p in flat_csv.parent.iterdir() if p.is_file()} == before
+    monkeypatch.chdir(flat_csv.parent)
+    _expect_exit_2([flat_csv, "--out", ".", "--bootstrap", 10], capsys, "did not write")
+    assert {p.name: p.read_bytes() for p in flat_csv.parent.iterdir() if p.is_file()} == before
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert _run([flat_csv, "--out", empty, "--bootstrap", 10, "--mediation-bootstrap", 0]) == 0
+
+
+def test_leftovers_of_a_killed_run_are_cleaned(flat_csv, tmp_path):
+    (tmp_path / ".out.tmp-abc123").mkdir()
+    (tmp_path / ".out.old-def456").mkdir()
+    assert _run([flat_csv, "--out", tmp_path / "out", "--bootstrap", 10, "--mediation-bootstrap", 0]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_os_errors_are_one_line(flat_csv, tmp_path, capsys):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    _expect_exit_2([flat_csv, "--out", a_file / "out", "--bootstrap", 10], capsys, "a_file")
+    _expect_exit_2([flat_csv, "--out", a_file, "--bootstrap", 10], capsys, "not a directory")
+    _expect_exit_2([tmp_path, "--out", tmp_path / "o", "--bootstrap", 10], capsys)
+    assert a_file.read_text() == "x"
+
+
+def test_a_missing_report_is_a_failure(flat_csv, tmp_path, monkeypatch):
+    """Regression (issue 11 audit): an ImportError of the report was swallowed with exit 0."""
+    import prt.analysis.report as report
+
+    def missing(results, trial, out_dir):
+        raise ImportError("no report")
+
+    monkeypatch.setattr(report, "write_outputs", missing)
+    with pytest.raises(ImportError):
+        _run([flat_csv, "--out", tmp_path / "out", "--bootstrap", 10, "--mediation-bootstrap", 0])
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_failure_leaves_no_partial_output(flat_csv, tmp_path, monkeypatch):
@@ -115,7 +143,7 @@ def test_bad_cells_name_the_record_and_field(flat_csv, tmp_path, capsys):
 
 def test_participant_in_two_arms(tmp_path, capsys):
     long_path = tmp_path / "long.csv"
-    write_redcap(_trial(), long_path, layout="long")
+    write_redcap(make_trial(), long_path, layout="long")
     frame = pd.read_csv(long_path, dtype=str, keep_default_na=False)
     rows = frame.index[frame["id"] == "3"]
     frame.loc[rows, "group"] = "1"
@@ -134,7 +162,8 @@ def test_mapping_naming_absent_events(flat_csv, tmp_path, capsys):
     _expect_exit_2([flat_csv, "--out", tmp_path / "o", "--mapping", mapping], capsys, "week_99_arm_1")
 
 
-def test_negative_bootstrap_is_a_usage_error(flat_csv, tmp_path):
+@pytest.mark.parametrize("option", ["--bootstrap", "--mediation-bootstrap", "--seed"])
+def test_negative_counts_and_seeds_are_usage_errors(flat_csv, tmp_path, option):
     with pytest.raises(SystemExit) as exc:
-        _run([flat_csv, "--out", tmp_path / "o", "--bootstrap", -1])
+        _run([flat_csv, "--out", tmp_path / "o", option, -1])
     assert exc.value.code == 2

@@ -10,7 +10,10 @@ import pandas as pd
 import pytest
 
 from prt.analysis.engine import jsonable, primary_frame, run_analysis
+from prt.analysis.results import COLUMNS, AnalysisResults, results_from_dict
 from prt.data import ARMS, OUTCOMES, TrialData, read_trial, write_redcap, write_tidy
+from prt.errors import AnalysisSkippedWarning
+from tests.factories import make_trial
 from prt.errors import InputError
 
 TIMEPOINT_NAMES = {"baseline", "pre", "post", "1mo", "2mo", "3mo", "6mo", "12mo"}
@@ -18,27 +21,7 @@ COMPARISONS = {"prt_vs_placebo", "prt_vs_usual_care", "placebo_vs_usual_care"}
 
 
 def synthetic_trial(seed=0, n=20) -> TrialData:
-    rng = np.random.default_rng(seed)
-    ids = [str(i + 1) for i in range(3 * n)]
-    arms = np.repeat(list(ARMS), n)
-    participants = pd.DataFrame({"participant": ids, "arm": arms, "age": rng.uniform(20, 70, 3 * n),
-                                 "sex": rng.choice(["male", "female"], 3 * n)})
-    effect = {"prt": 3.0, "placebo": 1.0, "usual_care": 0.3}
-    rows = []
-    for pid, arm in zip(ids, arms):
-        base = rng.normal(6, 1)
-        fear = rng.normal(30, 4)
-        for t in ("eligibility", "pre"):
-            rows += [(pid, t, "pain_intensity", base + rng.normal(0, 0.3)),
-                     (pid, t, "tsk11", fear + rng.normal(0, 1)), (pid, t, "odi", 30 + rng.normal(0, 5))]
-        for t in ("post", "1mo", "12mo"):
-            if rng.random() < 0.1:
-                continue
-            rows += [(pid, t, "pain_intensity", base - effect[arm] + rng.normal(0, 1)),
-                     (pid, t, "tsk11", fear - 2 * effect[arm] + rng.normal(0, 2)),
-                     (pid, t, "odi", 30 - 4 * effect[arm] + rng.normal(0, 5))]
-    measures = pd.DataFrame(rows, columns=["participant", "timepoint", "outcome", "value"])
-    return TrialData.from_frames(participants, measures)
+    return make_trial(n, seed, outcomes=("pain_intensity", "tsk11", "odi"), integer=False, dropout=0.1)
 
 
 @pytest.fixture(scope="module")
@@ -48,27 +31,54 @@ def small_results():
 
 def test_output_contract(small_results):
     r = small_results
-    assert set(r) == {"primary", "outcomes", "effects", "responders", "correlations", "mediation",
-                      "moderation", "meta"}
-    assert [p["comparison"] for p in r["primary"]] == ["prt_vs_placebo", "prt_vs_usual_care"]
-    for p in r["primary"]:
-        assert {"comparison", "estimate", "se", "t", "df", "p"} <= set(p) and p["t"] > 0
-    for o in r["outcomes"]:
-        assert {"outcome", "timepoint", "group", "mean", "sd", "n"} <= set(o)
-        assert o["outcome"] in OUTCOMES and o["timepoint"] in TIMEPOINT_NAMES and o["group"] in ARMS
-    assert {e["comparison"] for e in r["effects"]} == COMPARISONS
-    for e in r["effects"]:
-        assert {"outcome", "timepoint", "comparison", "g", "se", "ci_low", "ci_high", "p"} <= set(e)
-        assert e["timepoint"] in TIMEPOINT_NAMES
-    for x in r["responders"]:
-        assert x["criterion"] in {"reduction_30", "reduction_50", "pain_free"} and x["randomized"] == 20
-    assert all(c["y"] == "pain_intensity" for c in r["correlations"])
-    for m in r["mediation"]:
-        assert {"mediator", "outcome", "timepoint", "comparison", "indirect", "ci_low", "ci_high", "p"} <= set(m)
-    assert {m["moderator"] for m in r["moderation"]} == {"age", "sex"}
-    assert r["meta"] == {"dataset": "boulder-back-pain-study", "n_randomized": 60, "bootstrap": 300,
-                         "mediation_bootstrap": 200, "seed": 1, "version": r["meta"]["version"],
-                         "layout": "frames"}
+    assert isinstance(r, AnalysisResults)
+    for name, columns in COLUMNS.items():  # every documented table with its documented columns
+        assert list(getattr(r, name).columns) == list(columns), name
+    assert list(r.primary["comparison"]) == ["prt_vs_placebo", "prt_vs_usual_care"]
+    assert (r.primary["t"] > 0).all() and r.primary["converged"].all()
+    assert set(r.outcomes["outcome"]) <= set(OUTCOMES) and set(r.outcomes["timepoint"]) <= TIMEPOINT_NAMES
+    assert set(r.outcomes["group"]) == set(ARMS)
+    assert set(r.effects["comparison"]) == COMPARISONS and set(r.effects["timepoint"]) <= TIMEPOINT_NAMES
+    assert set(r.responders["criterion"]) == {"reduction_30", "reduction_50", "pain_free"}
+    assert (r.responders["randomized"] == 20).all()
+    assert (r.correlations["y"] == "pain_intensity").all()
+    assert set(r.moderation["moderator"]) == {"age", "sex"}
+    assert dict(r.meta) == {"dataset": "custom", "n_randomized": 60, "bootstrap": 300,
+                            "mediation_bootstrap": 200, "seed": 1, "version": r.meta["version"],
+                            "layout": "frames", "warnings": list(r.warnings)}
+    assert r.primary_model is not None and r.primary_model.converged
+    with pytest.raises(Exception):
+        r.primary = None  # frozen
+
+
+def test_json_round_trip_is_the_results_contract(small_results):
+    data = json.loads(small_results.to_json())
+    assert set(data) == set(COLUMNS) | {"meta"}
+    for name, columns in COLUMNS.items():
+        assert all(list(record) == list(columns) for record in data[name]), name
+    back = results_from_dict(data)
+    assert back.to_dict() == data
+    assert all(isinstance(e["n1"], int) for e in data["effects"])  # counts stay integers
+
+
+def test_pre_timepoint_is_reported_beside_baseline(small_results):
+    """Issue 11: outcomes give the pretreatment assessment (timepoint pre) beside baseline."""
+    pain = small_results.outcomes.query("outcome == 'pain_intensity'")
+    assert {"baseline", "pre"} <= set(pain["timepoint"])
+    trial = synthetic_trial()
+    pre = trial.wide("pain_intensity", ["pre"])["pre"]
+    prt_pre = pre[trial.participants["arm"] == "prt"]
+    row = pain.query("timepoint == 'pre' and group == 'prt'").iloc[0]
+    assert row["n"] == prt_pre.notna().sum() and row["mean"] == pytest.approx(prt_pre.mean())
+
+
+def test_summary_reads_in_a_terminal(small_results):
+    text = small_results.summary()
+    first = small_results.primary.iloc[0]
+    assert "PRT vs placebo" in text and f"{first['t']:.2f}" in text and f"{first['df']:.2f}" in text
+    assert "Pretreatment" in text and "Hedges g" in text and "Responders" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "custom" in repr(small_results)
 
 
 def test_json_is_valid_with_nan_as_null():
@@ -79,27 +89,44 @@ def test_json_is_valid_with_nan_as_null():
 
 def test_results_are_reproducible_and_seed_dependent(small_results):
     again = run_analysis(synthetic_trial(), bootstrap=300, mediation_bootstrap=200, seed=1)
-    assert jsonable(again) == jsonable(small_results)
+    assert again.to_json() == small_results.to_json()
     other = run_analysis(synthetic_trial(), bootstrap=300, mediation_bootstrap=200, seed=2)
-    assert other["effects"][0]["g"] == small_results["effects"][0]["g"]
-    assert other["effects"][0]["se"] != small_results["effects"][0]["se"]
+    assert other.effects["g"].iloc[0] == small_results.effects["g"].iloc[0]
+    assert other.effects["se"].iloc[0] != small_results.effects["se"].iloc[0]
 
 
-def test_progress_bar_goes_to_stderr_only_when_asked(capsys):
-    run_analysis(synthetic_trial(), bootstrap=20, mediation_bootstrap=20, progress=False)
-    assert capsys.readouterr().err == ""
-    run_analysis(synthetic_trial(), bootstrap=20, mediation_bootstrap=20, progress=True)
-    captured = capsys.readouterr()
-    assert "bootstrap" in captured.err and captured.out == ""
+def test_progress_callback_counts_every_group_and_model(capsys):
+    calls = []
+    r = run_analysis(synthetic_trial(), bootstrap=20, mediation_bootstrap=20, progress=lambda d, t: calls.append((d, t)))
+    total = calls[0][1]
+    assert [d for d, _ in calls] == list(range(1, total + 1)) and {t for _, t in calls} == {total}
+    assert total >= len(r.mediation) + 1
+    assert capsys.readouterr() == ("", "")  # the engine itself prints nothing
 
 
 def test_without_post_pain_there_is_no_primary_model():
     trial = synthetic_trial()
     m = trial.measures
     keep = ~((m["outcome"] == "pain_intensity") & (m["timepoint"] == "post"))
-    result = run_analysis(TrialData.from_frames(trial.participants, m[keep]), bootstrap=10, mediation_bootstrap=0)
-    assert result["primary"] == []
-    assert not [e for e in result["effects"] if e["outcome"] == "pain_intensity" and e["timepoint"] == "post"]
+    with pytest.warns(AnalysisSkippedWarning, match="primary analysis skipped"):
+        result = run_analysis(TrialData.from_frames(trial.participants, m[keep]), bootstrap=10, mediation_bootstrap=0)
+    assert result.primary.empty and list(result.primary.columns) == list(COLUMNS["primary"])
+    assert result.effects.query("outcome == 'pain_intensity' and timepoint == 'post'").empty
+    assert any("primary analysis skipped" in w and "post" in w for w in result.warnings)
+    assert any("primary analysis skipped" in w for w in result.meta["warnings"])
+
+
+def test_gaps_are_warned_never_silent():
+    """Issue 11: skipped analyses give a warning naming what was missing, not an empty list."""
+    trial = synthetic_trial()
+    p = trial.participants.copy()
+    p.loc[p["arm"] == "usual_care", "sex"] = None  # usual care cannot enter the primary model
+    with pytest.warns(AnalysisSkippedWarning) as record:
+        result = run_analysis(TrialData.from_frames(p, trial.measures), bootstrap=10, mediation_bootstrap=0)
+    messages = [str(w.message) for w in record]
+    assert any("20 participant(s)" in m and "no male/female sex" in m for m in messages)
+    assert any("arm usual_care" in m for m in messages)
+    assert result.primary.empty
 
 
 def test_primary_frame_keeps_everyone_with_any_data():
@@ -133,7 +160,7 @@ def boulder(boulder_wide_path):
 
 @pytest.fixture(scope="module")
 def boulder_results(boulder):
-    return run_analysis(boulder, bootstrap=2000, mediation_bootstrap=500, seed=0)
+    return run_analysis(boulder, bootstrap=2000, mediation_bootstrap=500, seed=0).to_dict()
 
 
 def test_primary_reproduces_the_paper(boulder_results):
@@ -146,6 +173,9 @@ def test_primary_reproduces_the_paper(boulder_results):
 def test_trial_outputs(boulder_results):
     r = boulder_results
     assert r["meta"]["n_randomized"] == 151 and r["meta"]["dataset"] == "boulder-back-pain-study"
+    assert r["meta"]["warnings"] == [] or all("correlation" in w or "Hedges" in w for w in r["meta"]["warnings"])
+    pre = {(o["timepoint"], o["group"]): o["n"] for o in r["outcomes"] if o["outcome"] == "pain_intensity"}
+    assert pre[("pre", "prt")] > 0 and pre[("baseline", "prt")] == 50
     effect = {(e["outcome"], e["timepoint"], e["comparison"]): e for e in r["effects"]}
     e = effect[("pain_intensity", "post", "prt_vs_placebo")]
     assert round(e["g"], 2) == -1.14 and abs(e["se"] - 0.24) <= 0.03 and e["ci_low"] < e["g"] < e["ci_high"]
@@ -166,7 +196,7 @@ def test_same_results_from_flat_long_and_tidy(boulder, tmp_path):
     for name, trial in (("flat", boulder), ("long", read_trial(tmp_path / "long.csv")),
                         ("tidy", read_trial(tmp_path / "tidy.csv"))):
         assert trial.layout == name
-        result = jsonable(run_analysis(trial, bootstrap=200, mediation_bootstrap=100, seed=3))
+        result = run_analysis(trial, bootstrap=200, mediation_bootstrap=100, seed=3).to_dict()
         assert result["meta"].pop("layout") == name
         runs[name] = result
     assert runs["flat"] == runs["long"] == runs["tidy"]
@@ -174,7 +204,7 @@ def test_same_results_from_flat_long_and_tidy(boulder, tmp_path):
 
 @pytest.mark.slow
 def test_full_size_run(boulder):
-    r = run_analysis(boulder)  # 10,000 and 5,000 resamples
+    r = run_analysis(boulder).to_dict()  # 10,000 and 5,000 resamples
     effect = {(e["outcome"], e["timepoint"], e["comparison"]): e for e in r["effects"]}
     assert abs(effect[("pain_intensity", "post", "prt_vs_placebo")]["se"] - 0.24) <= 0.03
     assert not any(math.isnan(m["p"]) for m in r["mediation"])

@@ -20,7 +20,7 @@ def test_published_records_have_the_results_shapes():
 
 @pytest.fixture(scope="module")
 def results(boulder_wide_path):
-    return run_analysis(read_trial(boulder_wide_path), bootstrap=2000, mediation_bootstrap=0, seed=0)
+    return run_analysis(read_trial(boulder_wide_path), bootstrap=2000, mediation_bootstrap=0, seed=0).to_dict()
 
 
 def test_primary(results):

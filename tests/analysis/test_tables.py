@@ -301,8 +301,8 @@ def test_other_tables_render_none_as_dash():
 
 
 def test_label_helpers_fall_back_to_readable_names():
-    assert tables.outcome_label("ceq") == "ceq"
-    assert tables.outcome_label("tx_satisfaction") == "tx satisfaction"
+    assert tables.outcome_label("ceq") == "Expected improvement (CEQ, 0-100)"  # from the instrument YAML
+    assert tables.outcome_label("week_3_rating") == "week 3 rating"
     assert tables.timepoint_label("week3") == "week3"
     assert tables.comparison_label("prt_vs_usual_care") == "PRT vs usual care"
     assert math.isnan(float("nan")) and tables.is_missing(float("nan")) and tables.is_missing(None)

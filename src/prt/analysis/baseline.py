@@ -15,8 +15,7 @@ import pandas as pd
 
 from prt.errors import InputError
 
-#: The two pre-randomization assessments averaged into the baseline (Ashar et al. 2022).
-BASELINE_SOURCES = ("eligibility", "pre")
+from prt.vocabulary import BASELINE_SOURCES  # the two pre-randomization assessments averaged
 
 
 def participant_order(index: pd.Index) -> pd.Index:

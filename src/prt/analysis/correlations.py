@@ -15,7 +15,7 @@ from scipy import stats
 
 from prt.analysis.baseline import with_baseline
 
-BELIEFS = ("tsk11", "pcs", "sopa_emotion")
+from prt.vocabulary import ARMS, BELIEFS, PRIMARY_OUTCOME
 
 
 def pearson(x: np.ndarray, y: np.ndarray) -> tuple[float, int, float]:
@@ -29,11 +29,9 @@ def pearson(x: np.ndarray, y: np.ndarray) -> tuple[float, int, float]:
     return float(result.statistic), n - 2, float(result.pvalue)
 
 
-def belief_pain_correlations(trial, beliefs: Sequence[str] = BELIEFS, outcome: str = "pain_intensity",
+def belief_pain_correlations(trial, beliefs: Sequence[str] = BELIEFS, outcome: str = PRIMARY_OUTCOME,
                              timepoint: str = "post") -> list[dict]:
     """Records ``{x, y, group, r, df, p, timepoint}``, y = the pain outcome, per arm and belief."""
-    from prt.data import ARMS
-
     present = set(trial.outcomes)
     if outcome not in present:
         return []

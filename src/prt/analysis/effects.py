@@ -33,15 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from prt.analysis.baseline import with_baseline
-
-#: Comparisons: (name, first arm, second arm); g < 0 means the first arm's score fell more.
-COMPARISONS = (
-    ("prt_vs_placebo", "prt", "placebo"),
-    ("prt_vs_usual_care", "prt", "usual_care"),
-    ("placebo_vs_usual_care", "placebo", "usual_care"),
-)
-#: Timepoints whose change from baseline is compared (Table 2: posttreatment and follow-ups).
-EFFECT_TIMEPOINTS = ("post", "1mo", "2mo", "3mo", "6mo", "12mo")
+from prt.vocabulary import ARMS, BASELINE, COMPARISONS, EFFECT_TIMEPOINTS  # (name, first, second); g < 0: first fell more
 CONFIDENCE = 0.95
 _STREAM_EFFECTS = 0  # first spawn_key entry: keeps effect and mediation streams apart
 
@@ -286,10 +278,8 @@ def _sorted_records(records: list[dict], outcomes: Sequence[str]) -> list[dict]:
 
 
 def outcome_summaries(trial, outcomes: Sequence[str],
-                      timepoints: Sequence[str] = ("baseline",) + EFFECT_TIMEPOINTS) -> list[dict]:
+                      timepoints: Sequence[str] = (BASELINE,) + EFFECT_TIMEPOINTS) -> list[dict]:
     """Records ``{outcome, timepoint, group, mean, sd, n}`` per arm where the outcome was measured."""
-    from prt.data import ARMS
-
     arms = trial.participants["arm"]
     records = []
     for outcome in outcomes:

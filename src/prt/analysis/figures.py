@@ -19,7 +19,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from prt.analysis.baseline import with_baseline
-from prt.data import ARMS, OUTCOMES
+from prt.vocabulary import ARMS, BASELINE, EFFECT_TIMEPOINTS, OUTCOMES, TIMEPOINT_SHORT_LABELS
 from prt.analysis.tables import (
     COMPARISONS,
     CRITERION_LABELS,
@@ -37,11 +37,8 @@ ARM_MARKERS = {"prt": "o", "placebo": "s", "usual_care": "^"}
 ARM_LINESTYLES = {"prt": "-", "placebo": "--", "usual_care": ":"}
 COMPARISON_COLOURS = {"prt_vs_placebo": "#D55E00", "prt_vs_usual_care": "#0072B2", "placebo_vs_usual_care": "#555555"}
 #: Timepoints of the paper's Figure 2 (baseline, posttreatment, follow-ups).
-PAIN_TIMEPOINTS = ("baseline", "post", "1mo", "2mo", "3mo", "6mo", "12mo")
-_SHORT_TIMEPOINTS = {
-    "baseline": "Baseline", "pre": "Pre", "post": "Post", "1mo": "1 mo", "2mo": "2 mo",
-    "3mo": "3 mo", "6mo": "6 mo", "12mo": "12 mo",
-}
+PAIN_TIMEPOINTS = (BASELINE, *EFFECT_TIMEPOINTS)
+_SHORT_TIMEPOINTS = TIMEPOINT_SHORT_LABELS
 
 #: Style shared by every figure (applied per figure with rc_context; global rcParams untouched).
 STYLE = {

@@ -33,11 +33,10 @@ from scipy import special
 
 from prt.analysis.baseline import with_baseline
 from prt.analysis.effects import resample_sums, small_matrix_blas
+from prt.vocabulary import BELIEFS, FOLLOW_UPS, PRIMARY_OUTCOME, PRT_COMPARISONS
 
 PATHS = ("a", "b", "c_prime", "c", "ab")
-MEDIATION_COMPARISONS = (("prt_vs_placebo", "placebo"), ("prt_vs_usual_care", "usual_care"))
-BELIEFS = ("tsk11", "pcs", "sopa_emotion")
-FOLLOW_UPS = ("1mo", "2mo", "3mo", "6mo", "12mo")
+MEDIATION_COMPARISONS = tuple((c.name, c.second) for c in PRT_COMPARISONS)
 DIRECTIONS = ("belief_mediates_pain", "pain_mediates_belief")
 ALPHA = 0.025  # two-sided 95% interval, as bootbca_ci(.025, ...)
 _STREAM_MEDIATION = 1
@@ -153,7 +152,7 @@ def _zscore(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 0 else x - x.mean()
 
 
-def mediation_plan(trial, seed: int, beliefs: Sequence[str] = BELIEFS, outcome: str = "pain_intensity",
+def mediation_plan(trial, seed: int, beliefs: Sequence[str] = BELIEFS, outcome: str = PRIMARY_OUTCOME,
                    follow_ups: Sequence[str] = FOLLOW_UPS) -> list[MediationModel]:
     """Every model: beliefs mediating pain at each follow-up, and pain mediating each belief."""
     present = set(trial.outcomes)

@@ -17,9 +17,10 @@ import numpy as np
 from scipy import stats
 
 from prt.analysis.baseline import with_baseline
+from prt.vocabulary import PRT_COMPARISONS
 
 MODERATORS = ("age", "sex")
-_CONTROLS = (("prt_vs_placebo", "placebo"), ("prt_vs_usual_care", "usual_care"))
+_CONTROLS = tuple((c.name, c.second) for c in PRT_COMPARISONS)
 
 
 def ols(y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

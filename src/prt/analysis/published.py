@@ -40,3 +40,35 @@ PUBLISHED = {
         {"x": "tsk11", "y": "pain_intensity", "group": "prt", "r": 0.44, "df": 42, "p": 0.003},
     ],
 }
+
+
+#: SHA-256 of the trial's own data as :func:`content_fingerprint` sees it (the shared public export,
+#: whatever its layout). The published comparison is shown only for these data (identified by
+#: content, not by the mapping's name: a simulated or other trial in the same layout is not it).
+BOULDER_FINGERPRINT = "ef2ea02a6d770e09af25f719d738f5816161140e63d3b864633b40cfbcec5c9a"
+
+
+def content_fingerprint(trial) -> str:
+    """A digest of who was randomized to which arm and every primary-outcome value they gave.
+
+    Layout-independent (flat, long and tidy files of the same data give the same digest): ids,
+    arms and pain values are put in one canonical order and rounded to 6 decimals first.
+    """
+    import hashlib
+
+    from prt.vocabulary import PRIMARY_OUTCOME
+
+    arms = trial.participants["arm"]
+    pain = trial.measures[trial.measures["outcome"] == PRIMARY_OUTCOME]
+    h = hashlib.sha256()
+    for pid in sorted(arms.index):
+        h.update(f"{pid}\t{arms[pid]}\n".encode())
+    rows = sorted(zip(pain["participant"], pain["timepoint"], pain["value"].round(6)))
+    for pid, timepoint, value in rows:
+        h.update(f"{pid}\t{timepoint}\t{value:.6f}\n".encode())
+    return h.hexdigest()
+
+
+def is_published_trial(trial) -> bool:
+    """Whether the data are the Boulder Back Pain Study's own (Ashar et al. 2022), by content."""
+    return content_fingerprint(trial) == BOULDER_FINGERPRINT

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -18,7 +19,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import pandas as pd
 
-from prt.data import ARMS
+from prt.vocabulary import ARMS
 from prt.analysis.tables import (
     COMPARISONS,
     MISSING,
@@ -57,21 +58,50 @@ def _e(value: Any) -> str:
 
 
 # ------------------------------------------------------------------------------------ writing
-def write_outputs(results: dict, trial, out_dir: Path) -> list[Path]:
+def as_records(results) -> dict:
+    """The results as the ``results.json`` dict (an :class:`AnalysisResults` or that dict already)."""
+    from prt.analysis.results import AnalysisResults
+
+    return results.to_dict() if isinstance(results, AnalysisResults) else results
+
+
+def write_analysis(results, trial, out: str | Path) -> list[Path]:
+    """Write a whole analysis directory: ``results.json``, tables, figures and ``report.html``.
+
+    All or nothing (:func:`prt.files.write_output_dir`): everything is written into a temporary
+    directory beside ``out`` and renamed into place only when all of it succeeded; an existing
+    ``out`` is replaced only when it is empty or a previous prt output, never a folder of other
+    files. Returns the final paths written.
+    """
+    from prt.files import write_output_dir
+
+    def fill(work: Path) -> list[str]:
+        (work / "results.json").write_text(results.to_json() + "\n" if hasattr(results, "to_json")
+                                           else json.dumps(results, indent=1, allow_nan=False) + "\n",
+                                           encoding="utf-8")
+        return ["results.json"] + [p.name for p in write_outputs(results, trial, work)]
+
+    names = write_output_dir(out, fill, kind="prt analyze")
+    return [Path(out) / name for name in names]
+
+
+def write_outputs(results, trial, out_dir: Path) -> list[Path]:
     """Write ``table1.csv``, ``table2.csv``, the four figures (PNG and SVG) and ``report.html``.
 
-    ``out_dir`` must exist (the CLI renames it into place after everything succeeded); results.json
-    is the CLI's. Returns the paths written, in that order.
+    ``out_dir`` must exist (see :func:`write_analysis` for the all-or-nothing directory). CSV cells
+    that a spreadsheet would read as a formula are neutralised (OWASP). Returns the paths written.
     """
     from prt.analysis.figures import all_figures, save_figure
+    from prt.files import csv_safe_frame
 
+    results = as_records(results)
     out_dir = Path(out_dir)
     written: list[Path] = []
     first = table1(trial)
     second = table2(results)
     for name, frame in (("table1.csv", first), ("table2.csv", second)):
         path = out_dir / name
-        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        csv_safe_frame(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         written.append(path)
     svgs: dict[str, bytes] = {}
     for name, fig in all_figures(results, trial).items():
@@ -437,6 +467,7 @@ def _methods_html(results: dict) -> str:
     boot = meta.get("bootstrap")
     mboot = meta.get("mediation_bootstrap")
     items = [
+        "<strong>Data</strong>: " + DATASET_METHODS.get(meta.get("dataset"), DATASET_METHODS["custom"]),
         "<strong>Baseline</strong> is the mean of the two assessments before randomization (the eligibility "
         "visit and the pretreatment session), using whichever were completed (Ashar et al. 2022).",
         "<strong>Primary analysis</strong> (intention to treat): a linear mixed model of pain intensity at "
@@ -483,10 +514,35 @@ def _template(name: str) -> str:
     return resources.files("prt.analysis.templates").joinpath(name).read_text(encoding="utf-8")
 
 
+DATASET_TITLES = {
+    BOULDER: ("PRT trial analysis report",
+              "Boulder Back Pain Study (Ashar et al., JAMA Psychiatry 2022): PRT vs open-label placebo vs usual care"),
+    "simulated": ("Simulated PRT trial: analysis report",
+                  "Simulated data (prt simulate), not real participants: PRT vs open-label placebo vs usual care"),
+}
+
+
+DATASET_METHODS = {
+    BOULDER: "the Boulder Back Pain Study's public de-identified data (recognised by content); the "
+             "published figures are shown beside ours at the end.",
+    "simulated": "a synthetic trial written by <code>prt simulate</code>, calibrated to the published arm "
+                 "summaries; it describes no real participants and is not compared with the paper.",
+    "custom": "a PRT trial's own export (not the published trial's data), analysed with the published "
+              "trial's methods; there is no published comparison.",
+}
+
+
+def report_title(dataset: str | None) -> tuple[str, str]:
+    """Title and subtitle saying what the data are: the trial's own, simulated, or another trial's."""
+    return DATASET_TITLES.get(dataset, ("PRT trial analysis report",
+                                        "A PRT trial's data (not the published trial): PRT vs open-label placebo vs usual care"))
+
+
 def render_report(results: dict, trial, figure_svgs: dict[str, bytes] | None = None,
                   *, table1_frame: pd.DataFrame | None = None) -> str:
     """The whole report as one HTML string (pure: no files read except the package's template)."""
     figure_svgs = figure_svgs or {}
+    results = as_records(results)
     meta = results.get("meta") or {}
     boulder = meta.get("dataset") == BOULDER
     first = table1(trial) if table1_frame is None else table1_frame
@@ -511,14 +567,16 @@ def render_report(results: dict, trial, figure_svgs: dict[str, bytes] | None = N
     figures = "\n".join(_figure(name, figure_svgs.get(name), i + 1) for i, name in enumerate(FIGURE_CAPTIONS))
     sections.append(("figures", "Figures", figures))
     sections.append(("methods", "Methods in plain words", _methods_html(results)))
+    notes = meta.get("warnings") or []
+    if notes:
+        sections.append(("warnings", "What could not be analysed", '<div class="methods"><ul>'
+                         + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul></div>"))
     if boulder:
         sections.append(("published", "Comparison with the published trial", _published_html(results)))
 
     toc = "\n".join(f'<li><a href="#{_e(a)}">{_e(t)}</a></li>' for a, t, _ in sections)
     body = "\n".join(_section(a, t, b) for a, t, b in sections)
-    title = "PRT trial analysis report"
-    subtitle = ("Boulder Back Pain Study (Ashar et al., JAMA Psychiatry 2022): PRT vs open-label placebo vs usual care"
-                if boulder else "PRT vs open-label placebo vs usual care")
+    title, subtitle = report_title(meta.get("dataset"))
     version = meta.get("version", "")
     footer = (f"Generated by prt {version}. Numbers are computed from the data; nothing here identifies a participant."
               if version else "Generated by prt. Numbers are computed from the data; nothing here identifies a participant.")

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from prt.analysis.baseline import with_baseline
+from prt.vocabulary import ARMS
 
 CRITERIA = ("reduction_30", "reduction_50", "pain_free")
 RESPONDER_TIMEPOINTS = ("post", "12mo")
@@ -38,8 +39,6 @@ def responder_flags(baseline: np.ndarray, value: np.ndarray) -> dict[str, np.nda
 def responders(trial, outcome: str = "pain_intensity",
                timepoints: Sequence[str] = RESPONDER_TIMEPOINTS) -> list[dict]:
     """Records ``{timepoint, group, criterion, responders, randomized}`` for each arm."""
-    from prt.data import ARMS
-
     table = with_baseline(trial, outcome)
     arm = trial.participants["arm"].reindex(table.index).to_numpy(object)
     records = []

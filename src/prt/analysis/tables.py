@@ -22,50 +22,23 @@ import numpy as np
 import pandas as pd
 
 from prt.analysis.baseline import with_baseline
-from prt.data import ARMS, OUTCOMES
+from prt.vocabulary import (
+    ARM_LABELS,
+    ARMS,
+    COMPARISON_LABELS,
+    COMPARISON_NAMES,
+    OUTCOMES,
+    TIMEPOINT_LABELS,
+    TIMEPOINT_ORDER,
+)
+from prt.vocabulary import outcome_label as vocabulary_outcome_label
 
 MISSING = "-"
 
-#: Human labels of the arms, in the paper's order.
-ARM_LABELS = {"prt": "PRT", "placebo": "Placebo", "usual_care": "Usual care"}
-
-#: Comparisons reported by the engine (first arm minus second; g < 0 = first arm's score fell more).
-COMPARISONS = ("prt_vs_placebo", "prt_vs_usual_care", "placebo_vs_usual_care")
-COMPARISON_LABELS = {
-    "prt_vs_placebo": "PRT vs placebo",
-    "prt_vs_usual_care": "PRT vs usual care",
-    "placebo_vs_usual_care": "Placebo vs usual care",
-}
-
-#: Timepoints in study order, including the analysis's derived baseline.
-TIMEPOINT_ORDER = ("baseline", "eligibility", "pre", "post", "1mo", "2mo", "3mo", "6mo", "12mo")
-TIMEPOINT_LABELS = {
-    "baseline": "Baseline",
-    "eligibility": "Eligibility",
-    "pre": "Pretreatment",
-    "post": "Posttreatment",
-    "1mo": "1 month",
-    "2mo": "2 months",
-    "3mo": "3 months",
-    "6mo": "6 months",
-    "12mo": "12 months",
-}
-
-#: Outcome labels with instrument and range (protocol notes, "Measures").
-OUTCOME_LABELS = {
-    "pain_intensity": "Pain intensity (BPI average pain, 0-10)",
-    "odi": "Oswestry Disability Index (0-100)",
-    "promis_depression": "PROMIS depression (8a raw score)",
-    "promis_anger": "PROMIS anger (5a raw score)",
-    "promis_anxiety": "PROMIS anxiety (8a raw score)",
-    "promis_sleep": "PROMIS sleep disturbance (8a raw score)",
-    "tsk11": "Tampa Scale of Kinesiophobia (TSK-11, 11-44)",
-    "pcs": "Pain Catastrophizing Scale (0-52)",
-    "sopa_emotion": "SOPA emotion subscale (2-10)",
-    "panas_positive": "PANAS positive affect (5-25)",
-    "panas_negative": "PANAS negative affect (5-25)",
-    "bpi_interference": "BPI pain interference (0-10)",
-}
+#: Labels and orders come from the one vocabulary (prt.vocabulary); outcome labels carry the
+#: range declared by each instrument definition.
+COMPARISONS = COMPARISON_NAMES
+OUTCOME_LABELS = {outcome: vocabulary_outcome_label(outcome) for outcome in OUTCOMES}
 
 #: Responder criteria (protocol notes, "Responders": all randomized are the denominator).
 CRITERION_LABELS = {
@@ -174,7 +147,8 @@ def fmt_value(key: str, value: Any) -> str:
 
 
 def outcome_label(outcome: str) -> str:
-    return OUTCOME_LABELS.get(outcome, str(outcome).replace("_", " "))
+    label = vocabulary_outcome_label(outcome)
+    return label if label != outcome else str(outcome).replace("_", " ")
 
 
 def timepoint_label(timepoint: str) -> str:
