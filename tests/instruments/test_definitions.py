@@ -9,7 +9,7 @@ import yaml
 
 import prt.instruments as instruments
 from prt.errors import InputError
-from prt.instruments.model import load_text, parse_definition
+from prt.instruments.model import Instrument, load_instrument
 
 REQUIRED_IDS = {
     "bpi_sf", "odi", "promis_depression", "promis_anxiety", "promis_anger", "promis_sleep",
@@ -119,13 +119,13 @@ def _bad(mutate):
 
 
 def test_good_demo_definition_loads():
-    inst = parse_definition(copy.deepcopy(GOOD), "definitions/demo.yaml")
-    assert inst.score_range == (0, 2)
+    inst = Instrument.from_dict(copy.deepcopy(GOOD), "definitions/demo.yaml")
+    assert inst.score_range == (0, 2) and inst.source_file == "definitions/demo.yaml"
 
 
 @pytest.mark.parametrize("mutate, key", [
     (lambda r: r.pop("title"), "title"),
-    (lambda r: r.update(id="other"), "id"),
+    (lambda r: r.update(id="Other-Id"), "id"),
     (lambda r: r.update(extra=1), "extra"),
     (lambda r: r["scoring"].update(method="median"), "scoring.method"),
     (lambda r: r["scoring"].update(range=[0, 3]), "scoring.range"),
@@ -142,15 +142,45 @@ def test_good_demo_definition_loads():
 ])
 def test_malformed_definition_names_file_and_key(mutate, key):
     with pytest.raises(InputError) as exc:
-        parse_definition(_bad(mutate), "definitions/demo.yaml")
+        Instrument.from_dict(_bad(mutate), "definitions/demo.yaml")
     message = str(exc.value)
     assert "definitions/demo.yaml" in message
     assert f"'{key}'" in message
 
 
-def test_invalid_yaml_names_the_file():
-    with pytest.raises(InputError, match="definitions/demo.yaml: not valid YAML"):
-        load_text("id: [unclosed", "definitions/demo.yaml")
+def test_load_instrument_reads_a_file_named_after_its_id(tmp_path):
+    path = tmp_path / "demo.yaml"
+    path.write_text(yaml.safe_dump(GOOD), encoding="utf-8")
+    assert load_instrument(path) == Instrument.from_dict(copy.deepcopy(GOOD), str(path))
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump(GOOD), encoding="utf-8")
+    with pytest.raises(InputError, match=r"other.yaml: key 'id': 'demo' must match the file name 'other'"):
+        load_instrument(other)
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("id: [unclosed", "not valid YAML at line"),
+    # read through prt.files.load_yaml: a key given twice is refused, not silently last-wins
+    ("id: demo\ntitle: a\ntitle: b\n", "key 'title' appears more than once"),
+    ("!!python/object:os.system {}", "not valid YAML"),
+])
+def test_invalid_yaml_names_the_file(tmp_path, text, fragment):
+    path = tmp_path / "demo.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_instrument(path)
+    assert str(exc.value).startswith(f"instrument definition {path}: ")
+    assert fragment in str(exc.value)
+
+
+def test_missing_definition_file_names_the_path(tmp_path):
+    with pytest.raises(InputError, match="instrument definition .*nope.yaml: cannot be read"):
+        load_instrument(tmp_path / "nope.yaml")
+
+
+def test_from_dict_refuses_a_non_mapping():
+    with pytest.raises(InputError, match="<dict>: key '<top>': expected a mapping"):
+        Instrument.from_dict(["id", "demo"])
 
 
 def test_packaged_files_round_trip_through_yaml():
@@ -161,4 +191,4 @@ def test_packaged_files_round_trip_through_yaml():
     assert len(names) == len(instruments.ids())
     for name in names:
         raw = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
-        assert parse_definition(raw, name).id == name.removesuffix(".yaml")
+        assert Instrument.from_dict(raw, f"definitions/{name}") == instruments.get(name.removesuffix(".yaml"))

@@ -85,7 +85,7 @@ def test_bad_responses():
     with pytest.raises(InputError, match="expected one answer"):
         score_questionnaire_response({**base, "item": [{"linkId": "1", "answer": [
             {"valueInteger": 1}, {"valueInteger": 2}]}]})
-    with pytest.raises(InputError, match="not valid JSON"):
+    with pytest.raises(InputError, match="malformed JSON at line 1, column 2"):
         score_questionnaire_response("{")
 
 
@@ -95,3 +95,77 @@ def test_cli_scores_a_fhir_file(tmp_path, capsys):
     assert main(["score", "--fhir", str(path)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["instrument"] == "pcs" and out["total"] == 13
+
+
+# ---- status: only a finished form is scored -------------------------------------------------------
+
+def _sopa_qr(status):
+    return {"resourceType": "QuestionnaireResponse", "status": status,
+            "questionnaire": "urn:prt:questionnaire:sopa_emotion",
+            "item": [{"linkId": "1", "answer": [{"valueInteger": 3}]},
+                     {"linkId": "2", "answer": [{"valueInteger": 4}]}]}
+
+
+@pytest.mark.parametrize("status", ["completed", "amended"])
+def test_finished_statuses_are_scored(status):
+    assert score_questionnaire_response(_sopa_qr(status)).total == 7
+
+
+@pytest.mark.parametrize("status, fragment", [
+    ("entered-in-error", "status 'entered-in-error' marks a response recorded in error"),
+    ("in-progress", "status 'in-progress' is an unfinished form"),
+    ("stopped", "status 'stopped' is an unfinished form"),
+    ("Completed", "'status' is not a FHIR QuestionnaireResponse status"),
+    ("final", "'status' is not a FHIR QuestionnaireResponse status"),
+])
+def test_other_statuses_are_refused(status, fragment):
+    with pytest.raises(InputError, match=fragment):
+        score_questionnaire_response(_sopa_qr(status))
+
+
+def test_missing_status_is_invalid_fhir():
+    qr = _sopa_qr("completed")
+    del qr["status"]
+    with pytest.raises(InputError, match="invalid FHIR R4 at 'status'"):
+        score_questionnaire_response(qr)
+
+
+def test_partial_scoring_admits_unfinished_forms_under_the_missing_rules():
+    for status in ("in-progress", "stopped"):
+        assert score_questionnaire_response(_sopa_qr(status), partial=True).total == 7
+    stopped = {**_sopa_qr("stopped"), "item": [{"linkId": "3", "answer": [{"valueInteger": 6}]}]}
+    stopped["questionnaire"] = "urn:prt:questionnaire:bpi_sf"
+    r = score_questionnaire_response(stopped, partial=True)  # average pain alone, BPI
+    assert r.subscales["average_pain"] == 6 and r.total is None
+    with pytest.raises(InputError, match="sopa_emotion: 1 of 2"):
+        score_questionnaire_response({**_sopa_qr("stopped"), "item": _sopa_qr("x")["item"][:1]},
+                                     partial=True)
+    with pytest.raises(InputError, match="entered-in-error"):
+        score_questionnaire_response(_sopa_qr("entered-in-error"), partial=True)
+
+
+def test_deeply_nested_resource_is_refused_without_recursion():
+    item = {"linkId": "g"}
+    for _ in range(5000):
+        item = {"linkId": "g", "item": [item]}
+    qr = {**_sopa_qr("completed"), "item": [item]}
+    with pytest.raises(InputError, match="nested more than 64 levels deep"):
+        score_questionnaire_response(qr)
+    with pytest.raises(InputError, match="nested more than 64 levels deep"):
+        score_questionnaire_response(json.dumps({**_sopa_qr("completed"), "item": [
+            {"linkId": "g", "item": [{"linkId": "g"}]}]})[:-1] + "[" * 100 + "]" * 100 + "}")
+
+
+def test_duplicate_json_keys_and_non_finite_decimals_are_refused():
+    with pytest.raises(InputError, match="key 'status' appears more than once"):
+        score_questionnaire_response(
+            '{"resourceType": "QuestionnaireResponse", "status": "entered-in-error", '
+            '"status": "completed"}')
+    qr = {**_sopa_qr("completed"), "item": [{"linkId": "1", "answer": [{"valueDecimal": 1e999}]}]}
+    with pytest.raises(InputError, match="item.0.answer.0.valueDecimal"):
+        score_questionnaire_response(qr)
+
+
+def test_source_names_the_file_in_messages():
+    with pytest.raises(InputError, match=r"^QuestionnaireResponse qr.json: status 'stopped'"):
+        score_questionnaire_response(_sopa_qr("stopped"), source="QuestionnaireResponse qr.json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import prt.instruments as instruments
 from prt.errors import InputError
 from prt.instruments import score
 
@@ -35,9 +36,27 @@ def test_bpi_interference_with_three_of_seven_is_not_scored():
     assert r.subscales["interference"] is None and r.total == 2.0
 
 
-def test_bpi_needs_all_four_severity_items():
-    with pytest.raises(InputError, match="bpi_sf: 3 of 4 scored items answered"):
-        score("bpi_sf", {"1": 3, "2": 1, "3": 2})
+def test_bpi_average_pain_is_scored_when_another_severity_item_is_missing():
+    # The trial's primary outcome is BPI item 5 (our "3") alone; the severity mean still needs all
+    # four severity items (BPI User Guide 2009), so it is None here, and so is the total.
+    r = score("bpi_sf", {"1": 3, "2": 1, "3": 2})
+    assert r.subscales == {"severity": None, "interference": None, "average_pain": 2}
+    assert r.total is None and r.band == "mild" and r.answered == 3 and not r.prorated
+    # average pain alone
+    assert score("bpi_sf", {"3": 0}).subscales["average_pain"] == 0
+    # interference (4 of 7) without average pain: reported, average pain and its band None
+    r = score("bpi_sf", {"1": 3, "5": 8, "6": 6, "7": 4, "8": 2})
+    assert r.subscales == {"severity": None, "interference": 5.0, "average_pain": None}
+    assert r.band is None and r.prorated
+
+
+def test_bpi_with_nothing_scoreable_is_an_error_naming_each_rule():
+    with pytest.raises(InputError) as exc:
+        score("bpi_sf", {"1": 3, "2": 1, "5": 4})
+    message = str(exc.value)
+    assert message.startswith("bpi_sf: too few items answered to report any score (")
+    assert "average_pain: 0 of 1 scored items answered" in message
+    assert "interference: 1 of 7 scored items answered" in message
 
 
 # ---- ODI -----------------------------------------------------------------------------------
@@ -161,8 +180,13 @@ def test_pcs_total_and_subscales():
                            "helplessness": 4 + 3 + 2 + 1 + 0 + 3}
     assert r.band == "below clinically relevant level"
     assert score("pcs", _items(*[3] * 12, 0)).band == "clinically relevant catastrophizing"  # 36
-    with pytest.raises(InputError, match="pcs: 12 of 13"):
-        score("pcs", _items(*codes[:12]))
+    # item 13 skipped: the total and magnification (6, 7, 13) need every item, the other two
+    # subscales are complete and reported
+    r = score("pcs", _items(*codes[:12]))
+    assert r.total is None and r.band is None
+    assert r.subscales == {"rumination": 7, "magnification": None, "helplessness": 13}
+    with pytest.raises(InputError, match=r"pcs: too few items .*total: 1 of 13 scored items answered"):
+        score("pcs", {"1": 2})
 
 
 def test_tsk11_and_sopa():
@@ -210,6 +234,9 @@ def test_ipq_causes_counts_answers():
     ({"1": 2.5}, r"odi item '1': expected one of its response codes"),
     ([1, 2], r"odi: responses must be an object"),
     ({1: 1, "1": 2}, r"odi item '1': given twice"),
+    # a name from the input is quoted on one line and shortened (found by test_fuzz)
+    ({"0\n0": 1}, r"odi: unknown item '0\\n0'; items are"),
+    ({"9" * 40: 1}, r"odi: unknown item '9{24}'\.\.\.; items are"),
 ])
 def test_bad_input_names_item_and_what_it_allows(responses, pattern):
     with pytest.raises(InputError, match=pattern):
@@ -228,3 +255,59 @@ def test_error_messages_do_not_echo_the_value():
     with pytest.raises(InputError) as exc:
         score("pain_vas", {"1": 123.456})
     assert "123.456" not in str(exc.value)
+
+
+# ---- every single-item score stands on its own ---------------------------------------------------
+
+SINGLE_ITEM_SCORES = [(inst_id, name, rule.items[0])
+                      for inst_id in instruments.ids()
+                      for name, rule in [("total", instruments.get(inst_id).scoring),
+                                         *instruments.get(inst_id).subscale_scoring.items()]
+                      if rule.method == "item"]
+
+
+def test_the_trial_single_item_scores_are_all_found():
+    assert {(i, n) for i, n, _ in SINGLE_ITEM_SCORES} == {
+        ("bpi_sf", "average_pain"), ("pain_nrs", "total"), ("pain_vas", "total"), ("ceq", "total"),
+        ("pgic", "total"), ("tx_satisfaction", "total")}
+
+
+@pytest.mark.parametrize("inst_id, name, number", SINGLE_ITEM_SCORES)
+def test_single_item_score_needs_only_its_item(inst_id, name, number):
+    # Answering only that item reports it, whatever the form's other items (none answered here).
+    item = instruments.get(inst_id).item(number)
+    values = sorted(item.options) if item.kind == "choice" else [item.minimum, 37.5, item.maximum]
+    for value in values:
+        r = score(inst_id, {number: value})
+        got = r.total if name == "total" else r.subscales[name]
+        assert got == value and r.answered == 1 and not r.prorated
+    # ... and a blank answer (REDCap's empty cell) is missing, not zero
+    with pytest.raises(InputError, match=f"{inst_id}"):
+        score(inst_id, {number: ""})
+
+
+def test_numeric_text_is_plain_ascii_decimal():
+    # Python's int() would read "1_0" as 10 and "\u0661" (Arabic-Indic one) as 1; a form code is
+    # written in ASCII digits, so those are refused rather than silently reinterpreted.
+    assert score("ceq", {"1": " 37.5 "}).total == 37.5
+    assert score("ceq", {"1": "+40"}).total == 40
+    assert score("ceq", {"1": "5e1"}).total == 50.0
+    for text in ("1_0", "\u0661", "0x10", "nan", "inf", "1e999", "--3", "3 4"):
+        with pytest.raises(InputError, match=r"ceq item '1': not (a|a finite) number"):
+            score("ceq", {"1": text})
+
+
+def test_numpy_numbers_from_a_pandas_row_are_accepted():
+    import numpy as np
+
+    assert score("pgic", {"1": np.int64(6)}).total == 6
+    assert score("ceq", {"1": np.float64(40.5)}).total == 40.5
+    with pytest.raises(InputError, match="true/false"):
+        score("pgic", {"1": np.bool_(True)})
+
+
+def test_a_huge_integer_is_out_of_range_not_a_crash():
+    with pytest.raises(InputError, match="ceq item '1': expected a number from 0 to 100"):
+        score("ceq", {"1": 10 ** 400})
+    with pytest.raises(InputError, match="ceq item '1'"):
+        score("ceq", {"1": "9" * 5000})

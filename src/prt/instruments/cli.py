@@ -29,6 +29,9 @@ def register(commands, groups) -> None:
                        help="capture variant declared by the instrument (e.g. odi: redcap_1_6)")
     score.add_argument("--details", action="store_true",
                        help="also print t_score and the published interpretation band")
+    score.add_argument("--partial", action="store_true",
+                       help="with --fhir: also score a response whose status is in-progress or "
+                            "stopped (each score still needs its published minimum of answers)")
     score.set_defaults(handler=_score)
 
     listing = commands.add_parser("instruments", help=LIST_HELP, description=LIST_HELP + ".")
@@ -39,43 +42,32 @@ def register(commands, groups) -> None:
     listing.set_defaults(handler=_instruments)
 
 
-def _read(path: str | None) -> str:
-    from prt.errors import InputError
+def _read(path: str | None, what: str) -> tuple[str, str]:
+    """(text, name for messages) of a file or stdin, decoded by prt.files (BOM, UTF-16, binary)."""
+    from prt.files import decode_text, read_text
 
     if path is None or path == "-":
-        return sys.stdin.read()
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def _reject_constant(name: str):
-    from prt.errors import InputError
-
-    raise InputError(f"responses: {name} is not valid JSON; use null for a missing item")
+        label = f"{what} (stdin)"
+        raw = getattr(sys.stdin, "buffer", None)
+        return (decode_text(raw.read(), label) if raw is not None else sys.stdin.read()), label
+    return read_text(path, what), f"{what} {path}"
 
 
 def _score(args: argparse.Namespace) -> int:
     from prt.errors import InputError
-    from prt.instruments import score
-    from prt.instruments.fhir import score_questionnaire_response
+    from prt.instruments import responses_from_json, score, score_questionnaire_response
 
     if args.fhir is not None:
-        result = score_questionnaire_response(_read(args.fhir), args.instrument, args.variant)
+        text, source = _read(args.fhir, "QuestionnaireResponse")
+        result = score_questionnaire_response(text, args.instrument, args.variant,
+                                              partial=args.partial, source=source)
     else:
         if args.instrument is None:
             raise InputError("INSTRUMENT_ID is required (or use --fhir FILE)")
-        text = _read(args.responses)
-        try:
-            responses = json.loads(text, parse_constant=_reject_constant)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"responses: malformed JSON (line {exc.lineno}, column {exc.colno}); "
-                             'expected an object like {"1": 2, "2": 0}') from None
-        if not isinstance(responses, dict):
-            raise InputError('responses: expected a JSON object like {"1": 2, "2": 0}')
-        result = score(args.instrument, responses, variant=args.variant)
+        if args.partial:
+            raise InputError("--partial applies to --fhir only (JSON responses have no status)")
+        text, source = _read(args.responses, "responses")
+        result = score(args.instrument, responses_from_json(text, source), variant=args.variant)
     print(json.dumps(result.to_dict(details=args.details)))
     return 0
 

@@ -2,7 +2,8 @@
 
 fhir.resources 8 defaults to FHIR R5; we validate with its ``fhir.resources.R4B`` models, which
 accept R4-compatible resources (R4B changed no Questionnaire structure used here). linkId = item
-number; canonical url ``urn:prt:questionnaire:<instrument id>``.
+number; canonical url ``urn:prt:questionnaire:<instrument id>``. Only finished responses are scored
+(status ``completed`` or ``amended``, FHIR R4 QuestionnaireResponseStatus).
 """
 
 from __future__ import annotations
@@ -13,8 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from prt.errors import InputError
-from prt.instruments.model import Instrument
-from prt.instruments.scoring import ScoreResult, normalize_responses
+from prt.files import MAX_DEPTH, loads_json
+from prt.instruments.scoring import ScoreResult, normalize_responses, quoted
+
+#: Statuses whose answers are final and scored (FHIR R4 QuestionnaireResponseStatus value set).
+SCORED_STATUSES = ("completed", "amended")
+#: Statuses of an unfinished form: scored only when the caller asks for partial scoring.
+PARTIAL_STATUSES = ("in-progress", "stopped")
 
 CANONICAL_PREFIX = "urn:prt:questionnaire:"
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
@@ -112,79 +118,133 @@ def _instrument_of(canonical: str | None) -> str | None:
     return None
 
 
-def _walk(items, out: dict[str, Any]) -> None:
+def _walk(items, out: dict[str, Any], source: str) -> None:
     for item in items or []:
         if item.answer:
             if len(item.answer) > 1:
-                raise InputError(f"QuestionnaireResponse item '{item.linkId}': expected one answer")
+                raise InputError(f"{source} item {quoted(item.linkId)}: expected one answer")
             if item.linkId in out:
-                raise InputError(f"QuestionnaireResponse item '{item.linkId}': appears twice")
-            out[item.linkId] = _answer_value(item.linkId, item.answer[0])
-            _walk(item.answer[0].item, out)
-        _walk(item.item, out)
+                raise InputError(f"{source} item {quoted(item.linkId)}: appears twice")
+            out[item.linkId] = _answer_value(item.linkId, item.answer[0], source)
+            _walk(item.answer[0].item, out, source)
+        _walk(item.item, out, source)
 
 
-def _answer_value(link_id: str, answer) -> Any:
+def _answer_value(link_id: str, answer, source: str) -> Any:
+    where = f"{source} item {quoted(link_id)}"
     if answer.valueInteger is not None:
         return int(answer.valueInteger)
     if answer.valueDecimal is not None:
         value = answer.valueDecimal
         if isinstance(value, Decimal):
+            if not value.is_finite():
+                raise InputError(f"{where}: valueDecimal is not a finite number")
             return int(value) if value == value.to_integral_value() else float(value)
         return value
     if answer.valueCoding is not None:
         code = answer.valueCoding.code
         if code is None:
-            raise InputError(f"QuestionnaireResponse item '{link_id}': valueCoding has no code")
+            raise InputError(f"{where}: valueCoding has no code")
         return code  # numeric text, checked against the item's codes when scored
     if answer.valueString is not None:
         return answer.valueString
-    raise InputError(f"QuestionnaireResponse item '{link_id}': expected valueInteger, "
-                     "valueDecimal, valueCoding or valueString")
+    raise InputError(f"{where}: expected valueInteger, valueDecimal, valueCoding or valueString")
 
 
-def responses_from_fhir(resource: Any, instrument_id: str | None = None
-                        ) -> tuple[str, dict[str, Any]]:
-    """(instrument id, {linkId: value}) from a QuestionnaireResponse (dict or JSON text)."""
+def _check_depth(value: Any, source: str) -> None:
+    """Refuse structures nested deeper than prt.files.MAX_DEPTH before validating them (iteratively:
+    the validator and :func:`_walk` recurse, and a 5,000-level resource would exhaust the stack)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise InputError(f"{source}: nested more than {MAX_DEPTH} levels deep")
+        stack.extend((child, depth + 1) for child in children)
+
+
+def _check_status(status: str, source: str, partial: bool) -> None:
+    """Only a finished form is scored: FHIR R4 QuestionnaireResponse.status (hl7.org/fhir/R4/
+    valueset-questionnaire-answers-status.html). ``entered-in-error`` was never valid data."""
+    if status in SCORED_STATUSES or partial and status in PARTIAL_STATUSES:
+        return
+    if status in PARTIAL_STATUSES:
+        raise InputError(f"{source}: status '{status}' is an unfinished form; only completed or "
+                         "amended responses are scored unless partial scoring is asked for "
+                         "(prt score --partial)")
+    if status == "entered-in-error":
+        raise InputError(f"{source}: status 'entered-in-error' marks a response recorded in error; "
+                         "it is not scored")
+    raise InputError(f"{source}: 'status' is not a FHIR QuestionnaireResponse status; expected "
+                     "completed or amended")
+
+
+def responses_from_fhir(resource: Any, instrument_id: str | None = None, *, partial: bool = False,
+                        source: str = "QuestionnaireResponse") -> tuple[str, dict[str, Any]]:
+    """(instrument id, {linkId: value}) from a QuestionnaireResponse (dict or JSON text).
+
+    JSON text is parsed strictly (prt.files.loads_json). Status must be ``completed`` or ``amended``;
+    ``partial=True`` also admits ``in-progress`` and ``stopped``. Errors name ``source``.
+    """
     from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
     from pydantic import ValidationError
 
-    if isinstance(resource, (str, bytes)):
-        try:
-            resource = json.loads(resource)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"QuestionnaireResponse: not valid JSON (line {exc.lineno})") from None
+    if isinstance(resource, bytes):
+        from prt.files import decode_text
+
+        resource = decode_text(resource, source)
+    if isinstance(resource, str):
+        resource = loads_json(resource, source)
     if not isinstance(resource, dict) or resource.get("resourceType") != "QuestionnaireResponse":
-        raise InputError("expected a FHIR resource with resourceType 'QuestionnaireResponse'")
+        raise InputError(f"{source}: expected a FHIR resource with resourceType 'QuestionnaireResponse'")
+    _check_depth(resource, source)
     try:
         model = QuestionnaireResponse.model_validate(resource)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first.get("loc", ()))
         kind = re.sub(r"\s+", " ", str(first.get("type", "invalid")))  # no input values echoed
-        raise InputError(f"QuestionnaireResponse: invalid FHIR R4 at '{loc}' ({kind})") from None
+        raise InputError(f"{source}: invalid FHIR R4 at '{loc}' ({kind})") from None
+    _check_status(model.status, source, partial)
     declared = _instrument_of(model.questionnaire)
     if instrument_id is None:
         if declared is None:
-            raise InputError("QuestionnaireResponse.questionnaire: expected "
+            raise InputError(f"{source}: 'questionnaire' expected "
                              f"'{CANONICAL_PREFIX}<instrument id>' (or give the instrument id)")
         instrument_id = declared
     elif declared is not None and declared != instrument_id:
-        raise InputError(f"QuestionnaireResponse.questionnaire names '{declared}', "
-                         f"not '{instrument_id}'")
+        raise InputError(f"{source}: 'questionnaire' names {quoted(declared)}, not {quoted(instrument_id)}")
     out: dict[str, Any] = {}
-    _walk(model.item, out)
+    _walk(model.item, out, source)
     return instrument_id, out
 
 
 def score_questionnaire_response(resource: Any, instrument_id: str | None = None,
-                                 variant: str | None = None) -> ScoreResult:
-    """Score a FHIR QuestionnaireResponse; the instrument comes from its ``questionnaire`` url."""
+                                 variant: str | None = None, *, partial: bool = False,
+                                 source: str = "QuestionnaireResponse") -> ScoreResult:
+    """Score a FHIR QuestionnaireResponse; the instrument comes from its ``questionnaire`` url.
+
+    >>> qr = questionnaire_response("pgic", {"1": 6})
+    >>> qr["status"], qr["questionnaire"]
+    ('completed', 'urn:prt:questionnaire:pgic')
+    >>> score_questionnaire_response(qr).total
+    6
+    >>> score_questionnaire_response({**qr, "status": "entered-in-error"})
+    Traceback (most recent call last):
+    ...
+    prt.errors.InputError: QuestionnaireResponse: status 'entered-in-error' marks a response recorded in error; it is not scored
+    """
     from prt.instruments import score
 
-    inst_id, responses = responses_from_fhir(resource, instrument_id)
+    inst_id, responses = responses_from_fhir(resource, instrument_id, partial=partial, source=source)
     return score(inst_id, responses, variant=variant)
 
 
-__all__ = ["canonical_url", "questionnaire", "questionnaire_response", "responses_from_fhir",
-           "score_questionnaire_response", "Instrument"]
+__all__ = ["CANONICAL_PREFIX", "PARTIAL_STATUSES", "SCORED_STATUSES", "canonical_url",
+           "questionnaire", "questionnaire_response", "responses_from_fhir",
+           "score_questionnaire_response"]

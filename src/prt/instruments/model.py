@@ -8,18 +8,22 @@ objects. A malformed file is an :class:`InputError` naming the file and the key 
 from __future__ import annotations
 
 import math
+import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
-import yaml
-
 from prt.errors import InputError
+from prt.files import load_yaml, loads_yaml
 
 KINDS = ("choice", "numeric", "text")
 METHODS = ("sum", "mean", "percent", "item", "none")
 PRORATE = ("none", "round")
 APPLIES_TO_FIXED = ("total", "t_score")
+ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,15 @@ class Instrument:
         if score == "total":
             return self.score_range
         return self.subscale_scoring[score].range
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any], source: str = "<dict>") -> "Instrument":
+        """Validate one definition (already parsed YAML) and build it; errors name ``source`` and the key.
+
+        Why checked here, not at scoring: a wrong range, code or missing rule would silently mis-score
+        every participant, so a definition is refused whole (see docs/instruments.md).
+        """
+        return _parse(spec, source)
 
 
 # --------------------------------------------------------------------------------------------
@@ -354,9 +367,9 @@ def _variants(ctx: _Ctx, raw: Any, items: dict[str, Item]) -> dict[str, CaptureV
     return out
 
 
-def parse_definition(raw: Any, filename: str) -> Instrument:
-    """Validate one definition (already parsed YAML) and build its :class:`Instrument`."""
-    ctx = _Ctx(filename)
+def _parse(raw: Any, source: str) -> Instrument:
+    """The body of :meth:`Instrument.from_dict`."""
+    ctx = _Ctx(source)
     if not isinstance(raw, dict):
         raise ctx.fail("<top>", "expected a mapping")
     known = {"id", "title", "form", "citation", "license", "notes", "response_options", "items",
@@ -365,9 +378,8 @@ def parse_definition(raw: Any, filename: str) -> Instrument:
         if key not in known:
             raise ctx.fail(str(key), "unknown key")
     inst_id = ctx.get(raw, "id", "", str)
-    expected_id = filename.rsplit("/", 1)[-1].removesuffix(".yaml")
-    if inst_id != expected_id:
-        raise ctx.fail("id", f"'{inst_id}' must match the file name '{expected_id}'")
+    if not ID_PATTERN.fullmatch(inst_id):  # REDCap form names and FHIR ids are built from it
+        raise ctx.fail("id", "expected a lower-case name of letters, digits and _ (e.g. promis_sleep)")
     default_options = raw.get("response_options")
     raw_items = ctx.get(raw, "items", "", list)
     if not raw_items:
@@ -418,19 +430,22 @@ def parse_definition(raw: Any, filename: str) -> Instrument:
         t_scores=t_scores,
         capture_variants=variants,
         notes=ctx.get(raw, "notes", "", str, required=False, default=""),
-        source_file=filename,
+        source_file=source,
     )
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+def _named_after_file(inst: Instrument, source: str) -> Instrument:
+    """A definition file is named after its id (``odi.yaml`` declares ``id: odi``): one id, one file."""
+    stem = Path(source).name.removesuffix(".yaml").removesuffix(".yml")
+    if inst.id != stem:
+        raise _Ctx(source).fail("id", f"'{inst.id}' must match the file name '{stem}'")
+    return inst
 
 
-def load_text(text: str, filename: str) -> Instrument:
-    try:
-        raw = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        raise InputError(f"instrument definition {filename}: not valid YAML ({exc})") from None
-    return parse_definition(raw, filename)
+def load_instrument(path: str | os.PathLike) -> Instrument:
+    """Read one definition file strictly (prt.files.load_yaml: duplicate keys refused) and validate it."""
+    raw = load_yaml(path, "instrument definition")
+    return _named_after_file(Instrument.from_dict(raw, str(path)), str(path))
 
 
 def load_all() -> dict[str, Instrument]:
@@ -439,6 +454,8 @@ def load_all() -> dict[str, Instrument]:
     found = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            inst = load_text(entry.read_text(encoding="utf-8"), f"definitions/{entry.name}")
+            source = f"definitions/{entry.name}"
+            raw = loads_yaml(entry.read_text(encoding="utf-8"), f"instrument definition {source}")
+            inst = _named_after_file(Instrument.from_dict(raw, source), source)
             found[inst.id] = inst
     return found

@@ -8,21 +8,29 @@ item and what it allows, never the value the participant gave (house rule on pat
 from __future__ import annotations
 
 import math
+import numbers
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from prt.errors import InputError
+from prt.files import loads_json
 from prt.instruments.model import Instrument, Item, Scoring
+
+#: A number written as text: ASCII digits only (Python's int() would also take "1_0" and "١").
+NUMERIC_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True)
 class ScoreResult:
     """The scores of one administration of one instrument.
 
-    ``total`` is None where the instrument has no total (PANAS, IPQ causes); ``subscales`` maps each
-    declared subscale to its score, or None when too few of its items were answered;
+    ``total`` is None where the instrument has no total (PANAS, IPQ causes) or too few of its items
+    were answered for its published rule while another score could be reported (BPI average pain
+    with a severity item skipped); ``subscales`` maps each declared subscale to its score, or None
+    when too few of its items were answered;
     ``answered`` counts answered items of the whole form; ``prorated`` is True when any reported
     score was computed from fewer than all of its items. ``t_score`` (official table) and ``band``
     (published interpretation) are None where no citable standard exists.
@@ -55,6 +63,16 @@ class ScoreResult:
         return out
 
 
+def quoted(value: Any, limit: int = 24) -> str:
+    """A name taken from the input (item key, linkId, instrument id) for a one-line error message:
+    printable text as ``'1'``; text with newlines or control characters, or long text, as a short
+    repr, so a message stays one line and never carries more than a name's worth of input."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > limit:
+        return repr(text[:limit]) + "..."
+    return f"'{text}'" if text.isprintable() else repr(text)
+
+
 def _describe_allowed(item: Item) -> str:
     if item.kind == "choice":
         codes = sorted(item.options)
@@ -70,20 +88,23 @@ def _fmt(x: float) -> str:
 
 
 def _as_number(inst: Instrument, item: Item, value: Any) -> float | int:
+    """A response as int or float: numbers (numpy's too, as in a pandas row) or plain numeric text."""
     where = f"{inst.id} item '{item.number}'"
-    if isinstance(value, bool):
+    if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_"):  # numpy booleans too
         raise InputError(f"{where}: true/false is not a response; expected {_describe_allowed(item)}")
     if isinstance(value, str):
         text = value.strip()
+        if not NUMERIC_TEXT.fullmatch(text):
+            raise InputError(f"{where}: not a number; expected {_describe_allowed(item)}")
         try:
-            value = int(text)
-        except ValueError:
-            try:
-                value = float(text)
-            except ValueError:
-                raise InputError(f"{where}: not a number; expected {_describe_allowed(item)}") from None
-    if not isinstance(value, (int, float)):
+            value = int(text) if text.lstrip("+-").isdigit() else float(text)
+        except ValueError:  # more digits than int() converts: a float (inf), refused below
+            value = float(text)
+    if isinstance(value, numbers.Integral):
+        return int(value)  # never infinite; a huge one is simply out of range below
+    if not isinstance(value, numbers.Real):
         raise InputError(f"{where}: not a number; expected {_describe_allowed(item)}")
+    value = float(value)
     if not math.isfinite(value):
         raise InputError(f"{where}: not a finite number; expected {_describe_allowed(item)}")
     return value
@@ -108,7 +129,7 @@ def normalize_responses(inst: Instrument, responses: Any, variant: str | None = 
     if variant is not None:
         if variant not in inst.capture_variants:
             allowed = ", ".join(sorted(inst.capture_variants)) or "none"
-            raise InputError(f"{inst.id}: unknown capture variant '{variant}'; available: {allowed}")
+            raise InputError(f"{inst.id}: unknown capture variant {quoted(variant)}; available: {allowed}")
         recode_variant = inst.capture_variants[variant]
     numbers = inst.item_numbers
     given: dict[str, Any] = {}
@@ -117,7 +138,7 @@ def normalize_responses(inst: Instrument, responses: Any, variant: str | None = 
             raise InputError(f"{inst.id}: item keys must be item numbers; items are {', '.join(numbers)}")
         number = str(key).strip()
         if number not in numbers:
-            raise InputError(f"{inst.id}: unknown item '{number}'; items are {', '.join(numbers)}")
+            raise InputError(f"{inst.id}: unknown item {quoted(number)}; items are {', '.join(numbers)}")
         if number in given:
             raise InputError(f"{inst.id} item '{number}': given twice")
         given[number] = value
@@ -146,6 +167,16 @@ def normalize_responses(inst: Instrument, responses: Any, variant: str | None = 
             raise InputError(f"{inst.id} item '{item.number}': expected {_describe_allowed(item)}")
         answers[item.number] = value
     return answers
+
+
+def responses_from_json(text: str, source: str = "responses") -> dict[str, Any]:
+    """Responses written as a JSON object ``{"1": code, ...}``, parsed strictly (prt.files.loads_json:
+    duplicate keys, NaN and deep nesting refused, so no answer is silently replaced); errors name
+    ``source`` (e.g. the file)."""
+    responses = loads_json(text, source)
+    if not isinstance(responses, dict):
+        raise InputError(f'{source}: expected a JSON object like {{"1": 2, "2": 0}}')
+    return responses
 
 
 def _round_half_up(x: Fraction) -> int:
@@ -187,22 +218,20 @@ def score_instrument(inst: Instrument, responses: Any, variant: str | None = Non
         if item.kind == "text":
             continue
         scored[number] = item.reverse(value) if item.reversed else value
+    # Each score follows its own published missing-item rule, independently: the BPI's average-pain
+    # item (the trial's primary outcome) is reported even when a severity item was skipped, while the
+    # severity mean then is None. Only when no score at all can be reported is the form refused.
     total, prorated = None, False
     if inst.scoring.method != "none":
         total, prorated = _compute(inst, inst.scoring, scored)
-        if total is None:
-            present = sum(1 for n in inst.scoring.items if n in scored)
-            raise InputError(
-                f"{inst.id}: {present} of {len(inst.scoring.items)} scored items answered; "
-                f"{inst.scoring.missing.rule}")
     subscales = {}
     for name, rule in inst.subscale_scoring.items():
         value, partial = _compute(inst, rule, scored)
         subscales[name] = value
         prorated = prorated or partial
-    if inst.scoring.method == "none" and subscales and all(v is None for v in subscales.values()):
-        rules = "; ".join(f"{name}: {rule.missing.rule}" for name, rule in inst.subscale_scoring.items())
-        raise InputError(f"{inst.id}: too few items answered to score any scale ({rules})")
+    if total is None and all(v is None for v in subscales.values()) and (
+            inst.scoring.method != "none" or subscales):
+        raise InputError(_too_few(inst, scored))
     t_score = None
     if inst.t_scores is not None and total is not None:
         t_score = inst.t_scores.table[int(total)]
@@ -214,3 +243,22 @@ def score_instrument(inst: Instrument, responses: Any, variant: str | None = Non
     return ScoreResult(instrument=inst.id, total=total, subscales=subscales, answered=len(answers),
                        prorated=prorated, t_score=t_score, band=band, variant=variant,
                        items=answers)
+
+
+def _too_few(inst: Instrument, scored: dict[str, Any]) -> str:
+    """Why nothing could be scored: each score's answered count and its published rule."""
+    rules = ([("total", inst.scoring)] if inst.scoring.method != "none" else []) + list(
+        inst.subscale_scoring.items())
+
+    def count(rule: Scoring) -> str:
+        present = sum(1 for n in rule.items if n in scored)
+        return f"{present} of {len(rule.items)} scored items answered"
+
+    if len(rules) == 1:
+        return f"{inst.id}: {count(rules[0][1])}; {rules[0][1].missing.rule}"
+    parts = "; ".join(f"{name}: {count(rule)}, {rule.missing.rule.rstrip('.')}" for name, rule in rules)
+    return f"{inst.id}: too few items answered to report any score ({parts})"
+
+
+__all__ = ["NUMERIC_TEXT", "ScoreResult", "normalize_responses", "quoted", "responses_from_json",
+           "score_instrument"]
