@@ -1,5 +1,8 @@
+"""``python -m prt``: the same command line as ``prt``."""
+
 import sys
 
 from prt.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

@@ -240,11 +240,13 @@ def csv_safe(value: Any) -> Any:
 
 def csv_safe_frame(frame):
     """A copy of a DataFrame with every text cell (and column name) neutralised by :func:`csv_safe`."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
     safe = frame.copy()
     safe.columns = [csv_safe(c) if isinstance(c, str) else c for c in safe.columns]
-    for column in safe.columns:
-        if safe[column].dtype == object:
-            safe[column] = safe[column].map(csv_safe)
+    for column in safe.columns:  # object and pandas string dtypes alike; numbers are left alone
+        if not (is_numeric_dtype(safe[column]) or is_bool_dtype(safe[column])):
+            safe[column] = safe[column].map(csv_safe).astype(object)
     return safe
 
 

@@ -48,7 +48,7 @@ def test_power_text_and_errors(capsys):
 def test_redcap_dictionary_command(tmp_path, capsys):
     assert main(["trial", "redcap-dictionary", "--out", str(tmp_path / "proj")]) == 0
     names = {p.name for p in (tmp_path / "proj").iterdir()}
-    assert names == {"arms.csv", "data_dictionary.csv", "events.csv", "instrument_event_mapping.csv"}
+    assert names == {"arms.csv", "data_dictionary.csv", "events.csv", "instrument_event_mapping.csv", ".prt-output"}
     dictionary = pd.read_csv(tmp_path / "proj" / "data_dictionary.csv", dtype=str)
     assert len(dictionary.columns) == 18
 

@@ -10,6 +10,8 @@ from prt.trial.minimization import TRIAL_CONFIG, Minimization, arm_from_draw
 from prt.trial.randomization_simulation import (
     _block_sequences,
     compare_schemes,
+    load_population,
+    population_from_trial,
     resampled_factor_levels,
     simulate_scheme,
     synthetic_factor_levels,
@@ -95,3 +97,54 @@ def test_same_seed_same_results():
     assert a == b
     with pytest.raises(InputError):
         compare_schemes(TRIAL_CONFIG, 0, 5)
+
+
+def _small_trial(opioid=(1, 0, 0, 0)):
+    import pandas as pd
+
+    from prt.data import TrialData
+
+    people = pd.DataFrame({"participant": ["1", "2", "3", "4"], "arm": ["prt", "placebo", "usual_care", "prt"],
+                           "age": [25, 45, 61, 33], "sex": ["female", "male", "female", None],
+                           "current_opioid_use": list(opioid)})
+    pain = pd.DataFrame({"participant": ["1", "1", "2", "3", "3", "4"],
+                         "timepoint": ["eligibility", "pre", "eligibility", "pre", "eligibility", "pre"],
+                         "outcome": "pain_intensity", "value": [5, 7, 4, 3, 6, 8]})
+    return TrialData.from_frames(people, pain)
+
+
+def test_population_uses_the_one_baseline_definition():
+    """Baseline pain = mean of eligibility and pre where present (prt.analysis.baseline.with_baseline):
+    participant 2 has eligibility only and is kept with that value; 4 has no sex and is left out."""
+    population = population_from_trial(_small_trial(), TRIAL_CONFIG)
+    assert population == [
+        {"participant": "1", "age": 25.0, "sex": "female", "pain": 6.0, "opioid": "yes"},
+        {"participant": "2", "age": 45.0, "sex": "male", "pain": 4.0, "opioid": "no"},
+        {"participant": "3", "age": 61.0, "sex": "female", "pain": 4.5, "opioid": "no"},
+    ]
+    levels = resampled_factor_levels(TRIAL_CONFIG, population[:1], 1, 1, np.random.default_rng(0))
+    assert levels.tolist() == [[[0, 0, 2, 1]]]          # 20s, female, pain 6-7, opioid yes
+
+
+def test_population_refuses_unknown_codes_and_other_factors():
+    with pytest.raises(InputError, match="record '?3'?.*current_opioid_use"):    # refused on reading or here
+        population_from_trial(_small_trial(opioid=(1, 0, 3, 0)), TRIAL_CONFIG)
+    other = TRIAL_CONFIG.__class__(arms=TRIAL_CONFIG.arms, factors=TRIAL_CONFIG.factors[:2])
+    with pytest.raises(InputError, match="the config has age, sex"):
+        population_from_trial(_small_trial(), other)
+
+
+def test_population_of_the_shared_data(boulder_wide_path):
+    from prt.analysis.baseline import with_baseline
+    from prt.data import read_trial
+
+    population = load_population(boulder_wide_path, TRIAL_CONFIG)
+    baseline = with_baseline(read_trial(boulder_wide_path), "pain_intensity")["baseline"]
+    assert len(population) == 143                      # 151 less the 8 without opioid use recorded
+    assert all(row["pain"] == baseline[row["participant"]] for row in population)
+    assert sum(row["opioid"] == "yes" for row in population) == 9
+
+
+def test_a_negative_seed_is_an_input_error():
+    with pytest.raises(InputError, match="seed: expected a non-negative integer"):
+        compare_schemes(TRIAL_CONFIG, 5, 2, seed=-1)

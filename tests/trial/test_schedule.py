@@ -100,3 +100,40 @@ def test_duplicate_participant_and_custom_schedule():
     assert [(e.event, e.state) for e in v] == [("eligibility", "done"), ("post", "due")]
     with pytest.raises(InputError, match="anchor 'later'"):
         Schedule.from_dict({"events": [{"name": "eligibility"}, {"name": "x", "anchor": "later"}]})
+
+
+# ------------------------------------------------------------------ withdrawal
+def test_a_withdrawn_participant_owes_nothing_after_the_withdrawal_date():
+    # post's window closed on 2026-03-24 (target 03-10 + 14): missed before the withdrawal, stays missed;
+    # 1mo (window 04-03..04-24) was not yet open on 03-30: withdrawn, as is every later follow-up.
+    report = schedule_report([{**BASE, "withdrawn": "2026-03-30"}], D("2026-04-05"))
+    v = {x.event: x for x in report.visits}
+    assert v["post"].state == "missed" and v["prt_session_8"].state == "missed"
+    assert [v[e].state for e in ("1mo", "2mo", "3mo", "6mo", "12mo")] == ["withdrawn"] * 5
+    assert report.due == [] and report.overdue == []
+    assert report.withdrawals == (("p1", D("2026-03-30")),)
+    assert report.to_dict()["withdrawn"] == [{"participant": "p1", "date": "2026-03-30"}]
+    assert report.to_dict()["counts"]["withdrawn"] == 5
+
+
+def test_a_visit_overdue_on_the_withdrawal_date_is_withdrawn_not_missed():
+    # 1mo: target 04-10, window to 04-24; withdrawn 04-15 while overdue; on 05-30 it would be missed
+    v = {x.event: x for x in schedule_report([{**BASE, "withdrawn": "2026-04-15"}], D("2026-05-30")).visits}
+    assert v["1mo"].state == "withdrawn"
+    assert {x.event: x for x in schedule_report([BASE], D("2026-05-30")).visits}["1mo"].state == "missed"
+
+
+def test_a_withdrawal_after_the_report_date_changes_nothing_yet():
+    before = schedule_report([{**BASE, "withdrawn": "2026-05-01"}], D("2026-04-05"))
+    assert [x.state for x in before.visits] == [x.state for x in schedule_report([BASE], D("2026-04-05")).visits]
+    assert before.withdrawals == ()
+
+
+@pytest.mark.parametrize("withdrawn, message", [
+    ("2026-03-01", r"'p1': post dated after the withdrawal date"),
+    ("2026-01-01", r"'p1': withdrawn before the 'eligibility' date"),
+    ("soon", r"'p1', event 'withdrawn': expected a date"),
+])
+def test_withdrawal_dates_that_contradict_the_record(withdrawn, message):
+    with pytest.raises(InputError, match=message):
+        schedule_report([{**BASE, "post": "2026-03-12", "withdrawn": withdrawn}], D("2026-04-05"))

@@ -162,7 +162,7 @@ def test_engine_on_the_demo_trial_gives_effects_near_published():
     engine = pytest.importorskip("prt.analysis.engine")
     trial = simulate_trial(151, seed=2022)
     result = engine.run_analysis(trial, bootstrap=200, seed=1)
-    effects = pd.DataFrame(result["effects"])
+    effects = pd.DataFrame(result.effects if hasattr(result, "effects") else result["effects"])  # results object or dict
     pain = effects[effects["outcome"] == "pain_intensity"].set_index(["timepoint", "comparison"])["g"]
     for (t, comparison), g in {("post", "prt_vs_placebo"): -1.14, ("post", "prt_vs_usual_care"): -1.75}.items():
         assert abs(pain[(t, comparison)] - g) < 0.45  # about 2 SE of g at 50 per arm
@@ -214,3 +214,11 @@ def test_calibration_equals_figures_derived_from_the_shared_data(boulder_wide_pa
 def test_bad_arguments_raise_input_error(kwargs, words):
     with pytest.raises(InputError, match=words):
         simulate_trial(**kwargs)
+
+
+def test_scales_and_outcomes_come_from_the_vocabulary():
+    from prt.trial.calibration.derive import SIMULATED_OUTCOMES
+    from prt.vocabulary import OUTCOME_SCORES, outcome_ranges
+
+    assert {o: (s.minimum, s.maximum) for o, s in SCALES.items()} == {o: outcome_ranges()[o] for o in SCALES}
+    assert set(SIMULATED_OUTCOMES) == set(SCALES) == set(OUTCOME_SCORES)

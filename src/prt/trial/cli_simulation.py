@@ -1,6 +1,8 @@
 """CLI: ``prt simulate``, ``prt power``, ``prt trial redcap-dictionary``, ``prt trial convert``.
 
-Heavy imports stay inside the handlers so ``prt --help`` stays fast.
+The edge only: each handler parses its arguments, calls one package function
+(:mod:`prt.trial.simulation`, :mod:`prt.trial.power`, :mod:`prt.trial.redcap_dictionary`,
+:mod:`prt.trial.convert`) and prints. Heavy imports stay inside the handlers so ``prt --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ def register(commands, groups) -> None:
             "events.csv and instrument_event_mapping.csv, with the Boulder study's field and event names."
         ),
     )
-    p.add_argument("--out", required=True, help="directory to write the four CSV files into")
+    p.add_argument("--out", required=True,
+                   help="directory to write the four CSV files into (new, empty, or written by prt before)")
     p.set_defaults(handler=_redcap_dictionary)
 
     p = trial.add_parser(
@@ -75,26 +78,18 @@ def register(commands, groups) -> None:
     p.set_defaults(handler=_convert)
 
 
-def _write(trial, path: str, layout: str) -> None:
-    from prt.data import write_redcap, write_tidy
-
-    if layout == "tidy":
-        write_tidy(trial, path)
-    else:
-        write_redcap(trial, path, layout=layout)
-
-
 def _simulate(args: argparse.Namespace) -> int:
+    from prt.trial.convert import write_trial
+    from prt.trial.inputs import output_file
     from prt.trial.simulation import simulate_trial
+    from prt.vocabulary import ARMS
 
+    output_file(args.out)                     # a bad --out fails before the simulation runs
     trial = simulate_trial(args.n, seed=args.seed, attrition=args.attrition)
-    _write(trial, args.out, args.layout)
+    write_trial(trial, args.out, args.layout)
     counts = trial.arms.value_counts()
-    print(
-        f"wrote {len(trial.participants)} simulated participants "
-        f"({', '.join(f'{a} {counts.get(a, 0)}' for a in ('prt', 'placebo', 'usual_care'))}) to {args.out}",
-        file=sys.stderr,
-    )
+    print(f"wrote {len(trial.participants)} simulated participants "
+          f"({', '.join(f'{a} {counts.get(a, 0)}' for a in ARMS)}) to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -119,34 +114,19 @@ def _power(args: argparse.Namespace) -> int:
 
 
 def _redcap_dictionary(args: argparse.Namespace) -> int:
-    from prt.trial.redcap_dictionary import validate_field_names, write_project
+    from prt.trial.redcap_dictionary import project_warnings, write_project
 
-    paths = write_project(args.out)
-    import pandas as pd
-
-    names = pd.read_csv(paths["data_dictionary"], dtype=str)["Variable / Field Name"]
-    for warning in validate_field_names(names):
+    for warning in project_warnings():
         print(f"warning: {warning}", file=sys.stderr)
-    for path in paths.values():
+    for path in write_project(args.out).values():
         print(path)
     return 0
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from prt.data import load_mapping, read_trial
+    from prt.trial.convert import convert_trial
 
-    mapping = load_mapping(args.mapping) if args.mapping else None
-    trial = read_trial(args.input, mapping=mapping)
-    if trial.layout == args.to:
-        print(f"note: {args.input} is already in the {args.to} layout; writing it normalised", file=sys.stderr)
-    if args.to == "tidy" and len(trial.text):
-        print("note: the tidy layout carries numeric measures only; free-text fields are not written",
-              file=sys.stderr)
-    if args.to != "tidy":
-        from prt.data import write_redcap
-
-        write_redcap(trial, args.out, layout=args.to, mapping=trial.mapping)
-    else:
-        _write(trial, args.out, "tidy")
+    result = convert_trial(args.input, args.to, args.out, args.mapping)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     return 0
-

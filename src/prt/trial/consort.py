@@ -10,11 +10,19 @@ Counts come from the screening log (:mod:`prt.trial.eligibility`), the allocatio
 allocation log) and one :class:`ParticipantFlow` per randomized participant (treatment receipt,
 follow-up status, whether analysed). :meth:`ConsortCounts.check` enforces every sum and is run on
 every build; a record that does not fit (randomized but never screened eligible, a flow for
-someone never randomized, ...) raises InputError naming the record.
+someone never randomized, ...) raises InputError naming the record. The follow-up CSV is read by
+:func:`read_flows` (errors name the row and column).
+
+Free text (reasons, the title) is drawn literally: matplotlib's mathtext is off for every string,
+so a ``$`` in a reason is a dollar sign, not the start of a formula. Files are rendered to memory
+first and written with :func:`prt.files.atomic_write`, so a failure never replaces a good diagram.
 """
 
 from __future__ import annotations
 
+import io
+import os
+import re
 import textwrap
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -23,9 +31,16 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from prt.errors import InputError
 from prt.trial.eligibility import ScreeningLog
+from prt.vocabulary import ARM_NAMES, ARMS
 
-ARM_LABELS = {"prt": "Pain Reprocessing Therapy", "placebo": "Open-label placebo", "usual_care": "Usual care"}
 FOLLOW_UP = ("completed", "lost", "discontinued")
+#: Columns of the follow-up CSV; only ``participant`` is required (the others default to
+#: received yes, follow-up completed, analysed yes).
+FLOW_COLUMNS = ("participant", "received", "not_received_reason", "follow_up", "follow_up_reason",
+                "analysed", "not_analysed_reason")
+_CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)+")    # a reason code such as pain_intensity_below_4
+_YES = {"1", "yes", "true", "y"}
+_NO = {"0", "no", "false", "n"}
 
 #: Display text of the default eligibility rules' reason codes.
 REASON_LABELS = {
@@ -150,19 +165,98 @@ class ConsortCounts:
         return out
 
     @classmethod
-    def from_dict(cls, spec: Mapping[str, Any]) -> "ConsortCounts":
+    def from_dict(cls, spec: Mapping[str, Any], source: str = "CONSORT counts") -> "ConsortCounts":
+        """Counts from :meth:`to_dict`'s mapping (e.g. a saved ``--json``); checked like a build."""
         try:
             arms = [ArmFlow(**{k: v for k, v in a.items()}) for a in spec["arms"]]
             counts = cls(**{k: v for k, v in spec.items() if k not in ("arms", "excluded")}, arms=arms)
-        except (KeyError, TypeError) as exc:
-            raise InputError(f"CONSORT counts: malformed ({exc})") from None
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise InputError(f"{source}: malformed ({exc.__class__.__name__}: {exc})") from None
         counts.check()
         return counts
 
 
+def _flag(value: Any, where: str, column: str) -> bool:
+    text = "" if value is None else str(value).strip().lower()
+    if not text:
+        return True          # an empty received/analysed cell means yes (the usual case)
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise InputError(f"{where}, column {column!r}: expected yes or no (also 1/0, true/false, y/n)")
+
+
+def flows_from_records(records: Iterable[Mapping[str, Any]], source: str = "follow-up records",
+                       rows: Sequence[int] | None = None) -> list[ParticipantFlow]:
+    """One :class:`ParticipantFlow` per record of the follow-up table (columns :data:`FLOW_COLUMNS`).
+
+    ``rows`` numbers the records for messages (default: 2, 3, ... under a header row). Errors name
+    the source, row and column: an unknown column, an empty participant, a yes/no cell that is
+    neither, an unknown follow-up status, a missing reason, a participant listed twice.
+    """
+    records = list(records)
+    numbers = list(rows) if rows is not None else list(range(2, len(records) + 2))
+    flows: list[ParticipantFlow] = []
+    first_row: dict[str, int] = {}
+    for row, record in zip(numbers, records):
+        where = f"{source} row {row}"
+        unknown = sorted(str(k) for k in record if k not in FLOW_COLUMNS)
+        if unknown:
+            raise InputError(f"{where}: unknown column(s) {', '.join(repr(u) for u in unknown)} "
+                             f"(expected {', '.join(FLOW_COLUMNS)})")
+        cell = {c: "" if record.get(c) is None else str(record.get(c)).strip() for c in FLOW_COLUMNS}
+        pid = cell["participant"]
+        if not pid:
+            raise InputError(f"{where}, column 'participant': empty")
+        if pid in first_row:
+            raise InputError(f"{where}, column 'participant': record {pid!r} already on row {first_row[pid]}")
+        first_row[pid] = row
+        where = f"{where} (record {pid!r})"
+        received = _flag(cell["received"], where, "received")
+        analysed = _flag(cell["analysed"], where, "analysed")
+        follow_up = cell["follow_up"].lower() or "completed"
+        if follow_up not in FOLLOW_UP:
+            raise InputError(f"{where}, column 'follow_up': expected one of {', '.join(FOLLOW_UP)}")
+        for needed, column, why in ((not received, "not_received_reason", "received is no"),
+                                    (follow_up != "completed", "follow_up_reason", f"follow_up is {follow_up}"),
+                                    (not analysed, "not_analysed_reason", "analysed is no")):
+            if needed and not cell[column]:
+                raise InputError(f"{where}, column {column!r}: a reason is required when {why}")
+        flows.append(ParticipantFlow(pid, received, cell["not_received_reason"], follow_up,
+                                     cell["follow_up_reason"], analysed, cell["not_analysed_reason"]))
+    return flows
+
+
+def read_flows(path: str | os.PathLike) -> list[ParticipantFlow]:
+    """The follow-up CSV (one row per randomized participant, :data:`FLOW_COLUMNS`) as flows."""
+    from prt.trial.inputs import read_csv
+
+    table = read_csv(path, "follow-up CSV")
+    if "participant" not in table.columns:
+        raise InputError(f"{table.source}: no 'participant' column (expected {', '.join(FLOW_COLUMNS)})")
+    unknown = [c for c in table.columns if c not in FLOW_COLUMNS]
+    if unknown:
+        raise InputError(f"{table.source}: unknown column(s) {', '.join(repr(u) for u in unknown)} "
+                         f"(expected {', '.join(FLOW_COLUMNS)})")
+    return flows_from_records(table.records, table.source, table.rows)
+
+
 def consort_counts(screening: ScreeningLog, allocations: Mapping[str, str], flows: Iterable[ParticipantFlow],
-                   arms: Sequence[str] = ("prt", "placebo", "usual_care")) -> ConsortCounts:
-    """Count the diagram's boxes from the records; raises InputError if records contradict."""
+                   arms: Sequence[str] = ARMS) -> ConsortCounts:
+    """Count the diagram's boxes from the records; raises InputError if records contradict.
+
+    >>> from prt.trial.eligibility import Enrolment, ScreeningLog, ScreeningResult
+    >>> log = ScreeningLog()
+    >>> log.screenings["a"] = ScreeningResult("a", "eligible", ())
+    >>> log.enrolments["a"] = Enrolment("a", True)
+    >>> log.screenings["b"] = ScreeningResult("b", "ineligible", ("mri_unsafe",))
+    >>> counts = consort_counts(log, {"a": "prt"}, [ParticipantFlow("a")])
+    >>> counts.assessed, counts.excluded, counts.randomized, counts.arms[0].analysed
+    (2, 1, 1, 1)
+    >>> counts.ineligible_reasons
+    {'mri_unsafe': 1}
+    """
     flows = list(flows)
     by_id: dict[str, ParticipantFlow] = {}
     for flow in flows:
@@ -233,16 +327,30 @@ def consort_counts(screening: ScreeningLog, allocations: Mapping[str, str], flow
 
 
 # ----------------------------------------------------------------------------- drawing
+def _plain(text: str) -> str:
+    """Free text on one line: any run of whitespace or control characters becomes one space."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
+
+
+def _reason_label(reason: str, labels: Mapping[str, str]) -> str:
+    """A reason code's label (``mri_unsafe`` -> its label, else words); free text as written."""
+    if reason in labels:
+        return _plain(labels[reason])
+    if _CODE.fullmatch(reason):
+        return reason.replace("_", " ").capitalize()
+    text = _plain(reason)
+    return text[:1].upper() + text[1:]
+
+
 def _reason_lines(reasons: Mapping[str, int], labels: Mapping[str, str]) -> list[str]:
-    return [f"  \u2022 {labels.get(code, code.replace('_', ' ').capitalize())} (n={n})"
-            for code, n in reasons.items()]
+    return [f"  \u2022 {_reason_label(code, labels)} (n={n})" for code, n in reasons.items()]
 
 
 def diagram_text(counts: ConsortCounts, reason_labels: Mapping[str, str] | None = None,
                  arm_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The diagram's boxes as lines of text (what is drawn; also handy for tests and screens)."""
     labels = {**REASON_LABELS, **(reason_labels or {})}
-    arm_names = {**ARM_LABELS, **(arm_labels or {})}
+    arm_names = {**ARM_NAMES, **(arm_labels or {})}
     excluded = [f"Excluded (n={counts.excluded})",
                 f"  Not meeting inclusion criteria (n={counts.not_eligible})",
                 *["  " + line for line in _reason_lines(counts.ineligible_reasons, labels)]]
@@ -348,22 +456,23 @@ def draw_consort(counts: ConsortCounts, reason_labels: Mapping[str, str] | None 
     ax.set_ylim(total_h, 0)
     ax.axis("off")
     if title:
-        ax.text(center, margin, title, ha="center", va="top", fontsize=fontsize + 2, fontweight="bold")
+        ax.text(center, margin, _plain(title), ha="center", va="top", fontsize=fontsize + 2, fontweight="bold",
+                parse_math=False)
     for kind, x, top, w, h, lines in layout:
         if kind == "header":
             ax.add_patch(FancyBboxPatch((x, top), w, h, boxstyle="round,pad=0,rounding_size=0.08",
                                         facecolor="#cfe2f3", edgecolor="#6d9eeb", linewidth=0.8, zorder=3))
             ax.text(x + w / 2, top + h / 2, lines[0], ha="center", va="center", fontsize=fontsize + 1,
-                    fontweight="bold", zorder=4)
+                    fontweight="bold", zorder=4, parse_math=False)
             continue
         ax.add_patch(FancyBboxPatch((x, top), w, h, boxstyle="square,pad=0", facecolor="white",
                                     edgecolor="black", linewidth=0.9))
         for j, line in enumerate(lines):
             ax.text(x + pad, top + pad + (j + 0.5) * line_h, line, ha="left", va="center", fontsize=fontsize,
-                    fontweight="bold" if j == 0 else "normal", family="DejaVu Sans")
+                    fontweight="bold" if j == 0 else "normal", family="DejaVu Sans", parse_math=False)
 
     def arrow(x0, y0, x1, y1):
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), parse_math=False,
                     arrowprops=dict(arrowstyle="-|>", color="black", linewidth=0.9, shrinkA=0, shrinkB=0))
 
     def line(x0, y0, x1, y1):
@@ -386,17 +495,35 @@ def draw_consort(counts: ConsortCounts, reason_labels: Mapping[str, str] | None 
     return fig
 
 
-def write_consort(counts: ConsortCounts, stem: str | Path, formats: Sequence[str] = ("svg", "png"),
-                  **kwargs: Any) -> list[Path]:
-    """Draw and save the diagram as ``stem.svg`` and ``stem.png`` (deterministic SVG)."""
+def render_consort(counts: ConsortCounts, formats: Sequence[str] = ("svg", "png"),
+                   **kwargs: Any) -> dict[str, bytes]:
+    """The diagram's files as bytes by format (deterministic SVG); nothing touches the disk."""
     import matplotlib
 
+    unknown = [f for f in formats if f not in ("svg", "png")]
+    if unknown or not formats:
+        raise InputError(f"CONSORT formats: expected svg or png, got {', '.join(unknown) or 'none'}")
     fig = draw_consort(counts, **kwargs)
-    paths = []
-    with matplotlib.rc_context({"svg.hashsalt": "prt-consort", "svg.fonttype": "none"}):
+    out = {}
+    with matplotlib.rc_context({"svg.hashsalt": "prt-consort", "svg.fonttype": "none", "text.usetex": False}):
         for fmt in formats:
-            path = Path(f"{stem}.{fmt}")
+            buffer = io.BytesIO()
             meta = {"Date": None} if fmt == "svg" else {}
-            fig.savefig(path, format=fmt, metadata=meta)
-            paths.append(path)
-    return paths
+            fig.savefig(buffer, format=fmt, metadata=meta)
+            out[fmt] = buffer.getvalue()
+    return out
+
+
+def write_consort(counts: ConsortCounts, stem: str | Path, formats: Sequence[str] = ("svg", "png"),
+                  **kwargs: Any) -> list[Path]:
+    """Draw the diagram and write ``stem.svg`` and ``stem.png``, each atomically.
+
+    Every file is rendered before any is written, so a drawing error leaves the previous diagram
+    untouched; each write replaces its file whole (:func:`prt.files.atomic_write`).
+    """
+    from prt.files import atomic_write
+    from prt.trial.inputs import output_file
+
+    targets = {fmt: output_file(f"{stem}.{fmt}") for fmt in formats}
+    rendered = render_consort(counts, formats, **kwargs)
+    return [atomic_write(targets[fmt], data) for fmt, data in rendered.items()]

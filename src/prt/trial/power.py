@@ -31,6 +31,7 @@ import numpy as np
 from scipy import stats
 
 from prt.errors import InputError
+from prt.trial.inputs import check_seed
 
 #: Covariate distribution of the simulated participants (the trial's Table 1: age 41.1 (15.6), 54% female).
 AGE_MEAN, AGE_SD, FEMALE_SHARE = 41.1, 15.6, 0.54
@@ -206,6 +207,7 @@ def simulate_power(
     ``method``: ``"auto"`` uses the closed form for complete data and the mixed-model fit with
     attrition; ``"mixed-model"`` forces the fit; ``"closed-form"`` requires ``attrition = 0``.
     ``interval``: Monte Carlo interval for the power, ``"wilson"`` or ``"clopper-pearson"``.
+    ``seed``: a non-negative integer (numpy's rule) or None; anything else is an InputError.
     """
     _check(per_arm, effect, alpha, attrition, correlation, simulations)
     if method not in METHODS:
@@ -214,7 +216,7 @@ def simulate_power(
         raise InputError(f"interval: expected one of {', '.join(INTERVALS)}, got {interval!r}")
     if method == "closed-form" and attrition:
         raise InputError("method closed-form needs complete data: use attrition 0 or method mixed-model")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     pre, post, observed, arm, age, female = _simulate(per_arm, effect, correlation, attrition, simulations, rng)
     chosen = method if method != "auto" else ("mixed-model" if attrition else "closed-form")
     if chosen == "closed-form":

@@ -31,6 +31,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from prt.errors import InputError
+from prt.trial.inputs import check_seed
 from prt.trial.minimization import (
     TIE_TOLERANCE,
     MinimizationConfig,
@@ -41,6 +42,10 @@ from prt.trial.minimization import (
 )
 
 SCHEMES = ("minimization", "simple", "blocks")
+#: The factors :func:`population_from_trial` fills from trial data (the trial's minimization factors).
+POPULATION_FACTORS = ("age", "sex", "pain", "opioid")
+#: ``current_opioid_use`` codes: the data dictionary's 1 yes / 2 no, and 0 for no as the shared export holds it.
+OPIOID_CODES = {1.0: "yes", 0.0: "no", 2.0: "no"}
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,7 @@ def simulate_scheme(config: MinimizationConfig, levels: np.ndarray, scheme: str,
         scores = imbalance_scores(config, counts, lev)
         favoured = scores <= scores.min(axis=1, keepdims=True) + TIE_TOLERANCE
         if scheme == "minimization":
-            probs = allocation_probabilities(config, scores, t)
+            probs = allocation_probabilities(config, scores, t, arm_totals=totals)
             arm = arm_from_draw(probs, rng.random(s))
         elif scheme == "simple":
             arm = arm_from_draw(np.broadcast_to(by_ratio, (s, k)), rng.random(s))
@@ -184,7 +189,7 @@ def compare_schemes(config: MinimizationConfig, n_participants: int = 151, n_tri
     """
     if n_participants < 1 or n_trials < 1:
         raise InputError("simulation: participants and trials must be >= 1")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     if population is not None:
         levels = resampled_factor_levels(config, population, n_trials, n_participants, rng)
     else:
@@ -192,3 +197,44 @@ def compare_schemes(config: MinimizationConfig, n_participants: int = 151, n_tri
     streams = rng.spawn(len(schemes))
     return {name: simulate_scheme(config, levels, name, stream, block_multiples)
             for name, stream in zip(schemes, streams)}
+
+
+def population_from_trial(trial, config: MinimizationConfig, source: str = "population") -> list[dict[str, Any]]:
+    """Each participant's minimization factors from trial data, to resample in simulations.
+
+    Factors: ``age``, ``sex``, ``pain`` = baseline pain intensity by the one baseline definition,
+    :func:`prt.analysis.baseline.with_baseline` (mean of eligibility and pre where present; Ashar
+    et al. 2022), and ``opioid`` (``current_opioid_use`` 1 -> ``yes``; 0 or 2 -> ``no``). A
+    participant with any factor missing is left out: the trial never allocates without every factor.
+    The config must use exactly these factors; any other code is an InputError naming the record.
+    """
+    import pandas as pd
+
+    from prt.analysis.baseline import with_baseline
+
+    names = {f.name for f in config.factors}
+    if names != set(POPULATION_FACTORS):
+        raise InputError(f"{source}: fills the factors {', '.join(POPULATION_FACTORS)}; the config has "
+                         f"{', '.join(sorted(names))}")
+    p = trial.participants
+    if "current_opioid_use" not in p.columns:
+        raise InputError(f"{source}: no current_opioid_use field (the opioid factor)")
+    pain = with_baseline(trial, "pain_intensity")["baseline"]
+    frame = pd.DataFrame({"age": p["age"], "sex": p["sex"], "pain": pain.reindex(p.index),
+                          "opioid": pd.to_numeric(p["current_opioid_use"], errors="coerce")}, index=p.index)
+    given = p["current_opioid_use"].notna() & (p["current_opioid_use"].astype(str).str.strip() != "")
+    unknown = given & ~frame["opioid"].isin(list(OPIOID_CODES))
+    if unknown.any():
+        raise InputError(f"{source}: record {str(frame.index[unknown][0])!r}, field current_opioid_use: "
+                         "expected 1 (yes), 0 or 2 (no)")
+    complete = frame.dropna()
+    complete = complete.assign(opioid=complete["opioid"].map(OPIOID_CODES))
+    return [{"participant": str(pid), **row} for pid, row in zip(complete.index, complete.to_dict("records"))]
+
+
+def load_population(path, config: MinimizationConfig) -> list[dict[str, Any]]:
+    """:func:`population_from_trial` of a trial export file (REDCap flat/long or tidy CSV)."""
+    from prt.trial.inputs import read_trial_file
+
+    label = f"--population {path}"
+    return population_from_trial(read_trial_file(path, "--population"), config, label)

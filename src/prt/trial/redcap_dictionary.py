@@ -273,21 +273,38 @@ def instrument_event_table(
     return pd.DataFrame(rows, columns=list(MAPPING_COLUMNS))
 
 
-def write_project(directory: str | Path, instruments: Sequence | None = None) -> dict[str, Path]:
-    """Write ``data_dictionary.csv``, ``arms.csv``, ``events.csv``, ``instrument_event_mapping.csv``."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+def project_tables(instruments: Sequence | None = None) -> dict[str, pd.DataFrame]:
+    """The four tables of the REDCap project by file stem (``data_dictionary``, ``arms``, ...)."""
     dictionary = data_dictionary(instruments)
     forms = list(dict.fromkeys(dictionary["Form Name"]))
-    tables = {
+    return {
         "data_dictionary": dictionary,
         "arms": arms_table(),
         "events": events_table(),
         "instrument_event_mapping": instrument_event_table(forms),
     }
-    paths = {}
-    for name, table in tables.items():
-        path = directory / f"{name}.csv"
-        table.to_csv(path, index=False)
-        paths[name] = path
-    return paths
+
+
+def project_warnings(instruments: Sequence | None = None) -> list[str]:
+    """Warnings about the project's field names (over REDCap's recommended length); errors raise."""
+    return validate_field_names(data_dictionary(instruments)["Variable / Field Name"])
+
+
+def write_project(directory: str | Path, instruments: Sequence | None = None) -> dict[str, Path]:
+    """Write ``data_dictionary.csv``, ``arms.csv``, ``events.csv``, ``instrument_event_mapping.csv``.
+
+    The directory is written all or nothing (:func:`prt.files.write_output_dir`: a new or empty
+    directory, or one prt wrote before), and every cell goes through :func:`prt.files.write_csv`'s
+    formula-injection guard, since sites open these files in a spreadsheet before uploading them.
+    """
+    from prt.files import write_csv, write_output_dir
+
+    tables = project_tables(instruments)
+    directory = Path(directory)
+
+    def fill(work: Path) -> None:
+        for name, table in tables.items():
+            write_csv(table, work / f"{name}.csv")
+
+    write_output_dir(directory, fill, kind="REDCap project")
+    return {name: directory / f"{name}.csv" for name in tables}

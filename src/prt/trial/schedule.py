@@ -12,20 +12,45 @@ Each event's target = its anchor's date (the actual date when the anchor happene
 anchor's target) + ``months`` calendar months + ``days``. On a date D an event not yet done is
 ``upcoming`` before its window opens, ``due`` from the opening to the target, ``overdue`` after the
 target until the window closes, ``missed`` after it closes; one with an actual date is ``done``.
+A participant who withdrew (a ``withdrawn`` date) owes nothing after that date: every visit not
+done whose window was still open on that date (or not yet open) is ``withdrawn`` instead of due,
+overdue or missed; visits already missed before the withdrawal stay ``missed``.
+
+Inputs: :func:`load_schedule` (a YAML/JSON schedule, ``Schedule.from_dict``) and
+:func:`read_participants` (the participants CSV); errors name the file, the key or the record.
+
+>>> p1 = {"participant": "p1", "arm": "usual_care", "eligibility": "2026-01-31", "pre": "2026-02-07",
+...       "randomization": "2026-02-07", "post": "2026-03-10", "workbook": "2026-03-10"}
+>>> report = schedule_report([p1], date(2026, 4, 5))
+>>> [(v.event, v.state, v.target.isoformat()) for v in report.visits if v.state != "done"][:2]
+[('1mo', 'due', '2026-04-10'), ('2mo', 'upcoming', '2026-05-10')]
+>>> report = schedule_report([{**p1, "withdrawn": "2026-03-20"}], date(2026, 4, 5))
+>>> sorted({v.state for v in report.visits}), report.withdrawals
+(['done', 'withdrawn'], (('p1', datetime.date(2026, 3, 20)),))
 """
 
 from __future__ import annotations
 
 import calendar
 import math
+import os
+import re
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from prt.errors import InputError
+from prt.vocabulary import ARMS
 
-ARMS = ("prt", "placebo", "usual_care")
-STATES = ("done", "upcoming", "due", "overdue", "missed")
+STATES = ("done", "upcoming", "due", "overdue", "missed", "withdrawn")
+#: Participants-CSV columns that are not events: the record id, the arm and the withdrawal date.
+WITHDRAWN = "withdrawn"
+RESERVED_COLUMNS = ("participant", "arm", WITHDRAWN)
+#: Keys of one event in a schedule file (the fields of :class:`Event`).
+EVENT_KEYS = ("name", "anchor", "months", "days", "window_before", "window_after", "arms", "label")
+#: Largest offsets a schedule may give (100 years; more is a typo and would overflow dates).
+MAX_MONTHS, MAX_DAYS = 1200, 36_600
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -97,7 +122,11 @@ class Schedule:
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
+        if not self.events:
+            raise InputError("schedule: no events")
         for i, event in enumerate(self.events):
+            if event.name in RESERVED_COLUMNS:
+                raise InputError(f"schedule: {event.name!r} is a column of the participants CSV, not an event name")
             if event.name in seen:
                 raise InputError(f"schedule: event {event.name!r} defined twice")
             if (event.anchor is None) != (i == 0):
@@ -112,28 +141,81 @@ class Schedule:
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any], source: str = "schedule") -> "Schedule":
-        """Events from a mapping ``{"events": [{name, anchor, months, days, window_before, ...}]}``."""
+        """Events from a mapping ``{"events": [{name, anchor, months, days, window_before, ...}]}``.
+
+        Errors name ``source``, the event (position and name) and the key: unknown keys, a name or
+        anchor that is not text, offsets that are not whole numbers (or beyond 100 years), negative
+        windows, arms outside :data:`prt.vocabulary.ARMS`, anchors that are not earlier events.
+        """
         if not isinstance(spec, Mapping) or not isinstance(spec.get("events"), list):
             raise InputError(f"{source}: expected a mapping with an 'events' list")
-        events = []
-        for i, e in enumerate(spec["events"], start=1):
-            if not isinstance(e, Mapping) or "name" not in e:
-                raise InputError(f"{source}: event {i} needs a name")
-            unknown = sorted(set(e) - {f for f in Event.__dataclass_fields__})
-            if unknown:
-                raise InputError(f"{source}: event {e['name']!r}: unknown key(s) {', '.join(unknown)}")
-            try:
-                events.append(Event(
-                    name=str(e["name"]), anchor=None if e.get("anchor") is None else str(e["anchor"]),
-                    months=int(e.get("months", 0)), days=int(e.get("days", 0)),
-                    window_before=int(e.get("window_before", 0)), window_after=int(e.get("window_after", 0)),
-                    arms=tuple(e.get("arms", ARMS)), label=str(e.get("label", "")),
-                ))
-            except InputError:
-                raise
-            except (TypeError, ValueError):
-                raise InputError(f"{source}: event {e['name']!r}: months, days and windows must be integers") from None
-        return cls(tuple(events))
+        extra = sorted(str(k) for k in spec if k != "events")
+        if extra:
+            raise InputError(f"{source}: unknown key(s) {', '.join(extra)} (expected only 'events')")
+        if not spec["events"]:
+            raise InputError(f"{source}: key 'events': the list is empty")
+        events = [_event_from_dict(e, f"{source}: events[{i}]") for i, e in enumerate(spec["events"])]
+        try:
+            return cls(tuple(events))
+        except InputError as exc:
+            raise InputError(f"{source}: {str(exc).removeprefix('schedule: ')}") from None
+
+
+def _event_from_dict(e: Any, where: str) -> Event:
+    if not isinstance(e, Mapping):
+        raise InputError(f"{where}: expected a mapping of {', '.join(EVENT_KEYS)}")
+    name = e.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"{where}, key 'name': expected the event's name as text")
+    where = f"{where} ({name!r})"
+    unknown = sorted(str(k) for k in e if k not in EVENT_KEYS)
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)} (expected {', '.join(EVENT_KEYS)})")
+    anchor = e.get("anchor")
+    if anchor is not None and not isinstance(anchor, str):
+        raise InputError(f"{where}, key 'anchor': expected an earlier event's name")
+    numbers = {}
+    for key, low, high in (("months", -MAX_MONTHS, MAX_MONTHS), ("days", -MAX_DAYS, MAX_DAYS),
+                           ("window_before", 0, MAX_DAYS), ("window_after", 0, MAX_DAYS)):
+        value = e.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InputError(f"{where}, key {key!r}: expected a whole number from {low} to {high}")
+        numbers[key] = value
+    arms = e.get("arms", list(ARMS))
+    if isinstance(arms, str):
+        arms = [arms]
+    if not isinstance(arms, list) or not arms or any(a not in ARMS for a in arms):
+        raise InputError(f"{where}, key 'arms': expected a list of arms from {', '.join(ARMS)}")
+    label = e.get("label", "")
+    if not isinstance(label, str):
+        raise InputError(f"{where}, key 'label': expected text")
+    return Event(name=name.strip(), anchor=anchor, arms=tuple(arms), label=label, **numbers)
+
+
+def load_schedule(path: str | os.PathLike) -> Schedule:
+    """A schedule file (YAML, or JSON by suffix) read strictly; errors name the file and the key."""
+    from prt.files import load_yaml
+
+    return Schedule.from_dict(load_yaml(path, "schedule"), f"schedule {path}")
+
+
+def read_participants(path: str | os.PathLike) -> "ParticipantsTable":
+    """The participants CSV (``participant``, ``arm``, optional ``withdrawn``, one column per event)."""
+    from prt.trial.inputs import read_csv
+
+    table = read_csv(path, "participants")
+    if "participant" not in table.columns:
+        raise InputError(f"{table.source}: no 'participant' column")
+    return ParticipantsTable(table.source, table.records, table.rows)
+
+
+@dataclass(frozen=True)
+class ParticipantsTable:
+    """The participants CSV's records with their row numbers (for messages)."""
+
+    source: str
+    records: tuple[dict[str, str], ...]
+    rows: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -163,6 +245,8 @@ class ScheduleReport:
 
     on: date
     visits: tuple[Visit, ...]
+    #: (participant, withdrawal date) of everyone withdrawn on or before ``on``.
+    withdrawals: tuple[tuple[str, date], ...] = ()
 
     def where(self, state: str) -> list[Visit]:
         return [v for v in self.visits if v.state == state]
@@ -182,7 +266,18 @@ class ScheduleReport:
     def to_dict(self) -> dict[str, Any]:
         return {"date": self.on.isoformat(),
                 **{state: [v.to_dict() for v in self.where(state)] for state in ("due", "overdue", "missed")},
+                "withdrawn": [{"participant": p, "date": d.isoformat()} for p, d in self.withdrawals],
                 "counts": {state: len(self.where(state)) for state in STATES}}
+
+
+def iso_date(text: str, what: str = "date") -> date:
+    """A calendar date written YYYY-MM-DD (only that form); InputError naming ``what`` otherwise."""
+    try:
+        if not _ISO_DATE.fullmatch(str(text).strip()):
+            raise ValueError(text)
+        return date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise InputError(f"{what} {text!r}: expected a date YYYY-MM-DD") from None
 
 
 def parse_date(value: Any, participant: str, event: str) -> date | None:
@@ -195,20 +290,36 @@ def parse_date(value: Any, participant: str, event: str) -> date | None:
     if not text or text.lower() in {"nan", "nat", "none"}:
         return None
     try:
-        if len(text) > 10 and text[10] not in "T ":
+        if not _ISO_DATE.fullmatch(text[:10]) or (len(text) > 10 and text[10] not in "T "):
             raise ValueError(text)
         return date.fromisoformat(text[:10])
     except ValueError:
         raise InputError(f"record {participant!r}, event {event!r}: expected a date YYYY-MM-DD") from None
 
 
+def _target(start: date, event: Event, participant: str) -> tuple[date, date, date]:
+    """Target, window opening and closing of ``event`` (InputError when a date leaves the calendar).
+
+    ``start`` is the anchor's date; the first event (no anchor) is its own target.
+    """
+    try:
+        target = start
+        if event.anchor is not None:
+            target = add_months(start, event.months) + timedelta(days=event.days)
+        return target, target - timedelta(days=event.window_before), target + timedelta(days=event.window_after)
+    except (OverflowError, ValueError):
+        raise InputError(f"record {participant!r}, event {event.name!r}: its target or window falls outside "
+                         "the calendar (years 1-9999); check the record's dates") from None
+
+
 def participant_visits(participant: str, arm: str | None, actual: Mapping[str, Any], on: date,
-                       schedule: Schedule | None = None) -> list[Visit]:
+                       schedule: Schedule | None = None, withdrawn: Any = None) -> list[Visit]:
     """The schedule of one participant on date ``on`` from their recorded (actual) dates.
 
     ``actual`` maps event name -> date (or empty). The first event's date is required. Unknown
     event names and dates out of study order raise InputError naming the record. Arm-specific
-    events appear only once the arm is known (after randomization).
+    events appear only once the arm is known (after randomization). ``withdrawn``: the date the
+    participant withdrew (or empty); from that date on nothing is owed (state ``withdrawn``).
     """
     schedule = schedule or Schedule()
     names = set(schedule.names)
@@ -230,13 +341,19 @@ def participant_visits(participant: str, arm: str | None, actual: Mapping[str, A
         raise InputError(f"record {participant!r}: arm-specific visit dated but no arm recorded")
     if dates.get("randomization") is not None and arm is None:
         raise InputError(f"record {participant!r}: randomized but no arm recorded")
+    left = parse_date(withdrawn, participant, WITHDRAWN)
+    if left is not None:
+        if left < dates[first]:
+            raise InputError(f"record {participant!r}: withdrawn before the {first!r} date")
+        after = [n for n, d in dates.items() if d is not None and d > left]
+        if after:
+            raise InputError(f"record {participant!r}: {', '.join(after)} dated after the withdrawal date")
+    left_by_then = left is not None and left <= on
     anchor_dates: dict[str, date] = {}
     visits = []
     for event in schedule.events:
-        if event.anchor is None:
-            target = dates[event.name]
-        else:
-            target = add_months(anchor_dates[event.anchor], event.months) + timedelta(days=event.days)
+        start = dates[event.name] if event.anchor is None else anchor_dates[event.anchor]
+        target, opens, closes = _target(start, event, participant)
         done = dates.get(event.name)
         anchor_dates[event.name] = done or target
         if set(event.arms) != set(ARMS) and (arm is None or arm not in event.arms):
@@ -244,9 +361,10 @@ def participant_visits(participant: str, arm: str | None, actual: Mapping[str, A
         if event.anchor is not None and done is not None and event.anchor in dates and \
                 dates.get(event.anchor) is not None and done < dates[event.anchor]:
             raise InputError(f"record {participant!r}: dates out of order ({event.name} before {event.anchor})")
-        opens, closes = target - timedelta(days=event.window_before), target + timedelta(days=event.window_after)
         if done is not None:
             state = "done"
+        elif left_by_then and closes >= left:
+            state = "withdrawn"        # still owed on the withdrawal date: no longer owed
         elif on < opens:
             state = "upcoming"
         elif on <= target:
@@ -260,24 +378,36 @@ def participant_visits(participant: str, arm: str | None, actual: Mapping[str, A
     return visits
 
 
-def schedule_report(records: Iterable[Mapping[str, Any]], on: date, schedule: Schedule | None = None,
-                    id_field: str = "participant") -> ScheduleReport:
+def schedule_report(records: Iterable[Mapping[str, Any]] | ParticipantsTable, on: date,
+                    schedule: Schedule | None = None, id_field: str = "participant", rows: Sequence[int] | None = None,
+                    source: str = "participants") -> ScheduleReport:
     """Visits of many participants on ``on``. Each record: ``participant``, ``arm`` (empty before
-    randomization) and one column per event holding the actual date when it happened."""
+    randomization), optionally ``withdrawn`` (the date the participant withdrew) and one column per
+    event holding the actual date when it happened (a :class:`ParticipantsTable` from
+    :func:`read_participants` brings its own row numbers and file name). ``rows`` numbers the
+    records for messages (default 2, 3, ... under a header row)."""
     schedule = schedule or Schedule()
+    if isinstance(records, ParticipantsTable):
+        records, rows, source = records.records, records.rows, records.source
+    records = list(records)
+    numbers = list(rows) if rows is not None else list(range(2, len(records) + 2))
     visits: list[Visit] = []
-    seen: set[str] = set()
-    for i, record in enumerate(records, start=1):
+    withdrawals: list[tuple[str, date]] = []
+    seen: dict[str, int] = {}
+    for row, record in zip(numbers, records):
         pid = record.get(id_field)
-        if pid is None or str(pid).strip() in {"", "nan"}:
-            raise InputError(f"participants row {i}: no {id_field!r}")
+        if pid is None or (isinstance(pid, float) and math.isnan(pid)) or str(pid).strip() == "":
+            raise InputError(f"{source} row {row}: no {id_field!r}")
         pid = str(pid).strip()
         if pid in seen:
-            raise InputError(f"record {pid!r}: listed twice")
-        seen.add(pid)
+            raise InputError(f"record {pid!r}: listed twice ({source} rows {seen[pid]} and {row})")
+        seen[pid] = row
         arm = record.get("arm")
         arm = None if arm is None or (isinstance(arm, float) and math.isnan(arm)) or str(arm).strip() == "" \
             else str(arm).strip()
-        actual = {k: v for k, v in record.items() if k not in (id_field, "arm")}
-        visits.extend(participant_visits(pid, arm, actual, on, schedule))
-    return ScheduleReport(on, tuple(visits))
+        actual = {k: v for k, v in record.items() if k not in (id_field, "arm", WITHDRAWN)}
+        left = parse_date(record.get(WITHDRAWN), pid, WITHDRAWN)
+        visits.extend(participant_visits(pid, arm, actual, on, schedule, withdrawn=left))
+        if left is not None and left <= on:
+            withdrawals.append((pid, left))
+    return ScheduleReport(on, tuple(visits), tuple(withdrawals))

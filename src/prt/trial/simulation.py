@@ -31,16 +31,15 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import optimize, stats
 
-from prt.data import ARMS, BOULDER_MAPPING, TrialData
+from prt.data import TrialData
 from prt.errors import InputError
+from prt.trial.inputs import check_seed
+from prt.vocabulary import ARMS, BASELINE_SOURCES, PRIMARY_OUTCOME, outcome_ranges
 
-#: The primary outcome, whose completion counts define visit attendance.
-PRIMARY_OUTCOME = "pain_intensity"
-#: Timepoints every randomized participant attended (the two pre-randomization assessments).
-BASELINE_TIMEPOINTS = ("eligibility", "pre")
+# PRIMARY_OUTCOME (prt.vocabulary): its completion counts define visit attendance.
+# BASELINE_SOURCES (prt.vocabulary): the two pre-randomization assessments everyone attended.
 ATTRITION_PATTERNS = ("monotone", "observed")
 CORRELATIONS = ("arm", "pooled")
 
@@ -76,22 +75,9 @@ GRAINS: dict[str, float] = {
 }
 
 
-def _declared_ranges() -> dict[str, tuple[float, float]]:
-    """Each outcome's range from the instrument that scores it (``data_fields`` in its YAML)."""
-    from prt import instruments
-
-    ranges = {}
-    for instrument_id in instruments.ids():
-        instrument = instruments.get(instrument_id)
-        for score, field in instrument.data_fields.items():
-            declared = instrument.range_of(score)
-            if declared is not None:
-                ranges[BOULDER_MAPPING.outcome_of(field)] = (float(declared[0]), float(declared[1]))
-    return ranges
-
-
 def _scales() -> dict[str, Scale]:
-    ranges = _declared_ranges()
+    """Each outcome's grain with the range its instrument declares (:func:`prt.vocabulary.outcome_ranges`)."""
+    ranges = outcome_ranges()
     missing = sorted(set(GRAINS) - set(ranges))
     if missing:  # a definition lost its data_fields: fail loudly rather than simulate unclipped
         raise RuntimeError(f"no instrument declares the range of {', '.join(missing)}")
@@ -108,9 +94,11 @@ def load_calibration(name: str = "boulder") -> dict:
     """The packaged calibration figures ``prt/trial/calibration/<name>.yaml`` (aggregates only)."""
     try:
         text = resources.files("prt.trial.calibration").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError):
         raise InputError(f"calibration {name!r}: no such packaged calibration (expected {name}.yaml)") from None
-    return yaml.safe_load(text)
+    from prt.files import loads_yaml
+
+    return loads_yaml(text, f"calibration {name}.yaml")
 
 
 def _discrete_moments(mu: np.ndarray, sigma: np.ndarray, scale: Scale) -> tuple[np.ndarray, np.ndarray]:
@@ -260,7 +248,7 @@ def _attendance(
         rank[np.argsort(propensity[members])] = np.arange(len(members))
         retained = 1.0
         for j, t in enumerate(timepoints):
-            if t in BASELINE_TIMEPOINTS:
+            if t in BASELINE_SOURCES:
                 continue
             rate = spec["arms"][arm][t]["n"] / arm_n[arm] if t in spec["arms"][arm] else 1.0
             retained = min(retained, rate) if pattern == "monotone" else rate
@@ -284,7 +272,7 @@ def simulate_trial(
 
     Args:
         n: participants randomized (at least one per arm with a positive ratio weight).
-        seed: random seed; the same seed gives the same trial.
+        seed: random seed, a non-negative integer (numpy's rule) or None; the same seed gives the same trial.
         ratio: allocation weights for (prt, placebo, usual_care); an exact block of ``n``.
         attrition: ``"monotone"`` (no return after a missed follow-up) or ``"observed"``
             (the trial's own counts per timepoint, which had returners).
@@ -293,6 +281,12 @@ def simulate_trial(
             each arm's change-score SD and so the published effects (PRT's post-treatment scores
             pile up near 0 and decouple from baseline); ``"pooled"``: one within-arm correlation.
         calibration: a packaged calibration name or an already loaded calibration dict.
+
+    >>> trial = simulate_trial(30, seed=1)
+    >>> trial.arms.value_counts().sort_index().to_dict()
+    {'placebo': 10, 'prt': 10, 'usual_care': 10}
+    >>> trial.timepoints
+    ('eligibility', 'pre', 'post', '1mo', '2mo', '3mo', '6mo', '12mo')
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 3:
         raise InputError(f"n: expected an integer of at least 3 participants, got {n!r}")
@@ -306,7 +300,7 @@ def simulate_trial(
     unknown = [o for o in outcomes if o not in cal["outcomes"]]
     if unknown or not outcomes:
         raise InputError(f"outcomes: {unknown or 'none given'} not calibrated; known: {', '.join(known)}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
 
     counts = arm_counts(int(n), ratio, rng)
     arms = rng.permutation(np.repeat(np.asarray(ARMS), counts))
