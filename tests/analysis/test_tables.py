@@ -206,14 +206,19 @@ def test_table1_known_answers_on_a_tiny_trial():
     assert age.usual_care == "20.00 (-)"  # one value: SD undefined
     assert age.overall == "38.00 (13.04)"  # 30, 40, 50, 50, 20: SD sqrt(680 / 4)
     assert rows[("Age, years", "missing, n")].usual_care == "1"
-    female = rows[("Sex", "female, n (%)")]
+    female = rows[("Sex", "Female, n (%)")]
     assert (female.prt, female.placebo, female.usual_care, female.overall) == (
         "1 (50.0%)", "2 (100.0%)", "0 (0.0%)", "3 (50.0%)")
     assert rows[("Sex", "missing, n (%)")].overall == "1 (16.7%)"
-    assert rows[("Education", "code 2, n (%)")].overall == "2 (33.3%)"
-    assert rows[("Education", "code 3, n (%)")].overall == "4 (66.7%)"
-    assert rows[("Current opioid use", "yes, n (%)")].prt == "1 (50.0%)"
-    assert rows[("Current opioid use", "no, n (%)")].overall == "4 (66.7%)"
+    # the Boulder codebook's labels; every declared level is counted, in the codebook's order
+    education = [level for c, level in rows if c == "Education"]
+    assert education == ["High school or less, n (%)", "Some college or vocational school, n (%)",
+                         "College graduate, n (%)"]
+    assert rows[("Education", "High school or less, n (%)")].overall == "0 (0.0%)"
+    assert rows[("Education", "Some college or vocational school, n (%)")].overall == "2 (33.3%)"
+    assert rows[("Education", "College graduate, n (%)")].overall == "4 (66.7%)"
+    assert rows[("Current opioid use", "Yes, n (%)")].prt == "1 (50.0%)"  # stored 1/0, REDCap 1/2
+    assert rows[("Current opioid use", "No, n (%)")].overall == "4 (66.7%)"
     assert rows[("Current opioid use", "missing, n (%)")].placebo == "1 (50.0%)"
     # baseline = mean of eligibility and pre, of those present (a1 5, a2 3, b1 5, b2 2.5, c1 7, c2 8)
     pain = rows[("Baseline Pain intensity (BPI average pain, 0-10)", "mean (SD)")]
@@ -249,10 +254,36 @@ def test_table1_on_the_shared_data_matches_the_paper(boulder_wide_path):
     assert (count.prt, count.placebo, count.usual_care, count.overall) == ("50", "51", "50", "151")
     # Ashar et al. 2022, Table 1: age 41.1 (15.6); 81 (54%) women; baseline pain 4.10 (1.26)
     assert rows[("Age, years", "mean (SD)")].overall == "41.07 (15.61)"
-    assert rows[("Sex", "female, n (%)")].overall == "81 (53.6%)"
+    assert rows[("Sex", "Female, n (%)")].overall == "81 (53.6%)"
     assert rows[("Baseline Pain intensity (BPI average pain, 0-10)", "mean (SD)")].overall == "4.10 (1.26)"
     assert ("Back pain duration, years", "mean (SD)") in rows
-    assert ("Current opioid use", "yes, n (%)") in rows
+    assert ("Current opioid use", "Yes, n (%)") in rows
+    # every coded field carries the codebook's labels and every number its unit: no "code N"
+    assert not frame["level"].str.contains("code").any()
+    assert rows[("Education", "College graduate, n (%)")].overall == "110 (72.8%)"
+    assert rows[("Married or living as married", "Yes, n (%)")].overall == "81 (53.6%)"
+    assert rows[("Ethnicity", "White (not of Hispanic origin), n (%)")].overall == "134 (88.7%)"
+    assert ("Weight, pounds", "mean (SD)") in rows
+    assert ("Subjective socioeconomic status, ladder rung (1-10)", "mean (SD)") in rows
+
+
+def test_table1_labels_and_units_come_from_the_data_mapping():
+    """A project's own codebook (a mapping file's choices and units) labels Table 1; undeclared
+    codes fall back to ``code N``; sex "other" is a level of its own."""
+    from prt.data import Mapping
+
+    mapping = Mapping.from_dict({"base": "boulder", "choices": {"education": {2: "Some college", 3: "Degree"}},
+                                 "units": {"weight": "kg"}}, "project.yaml")
+    participants = tiny_trial().participants.assign(
+        sex=["female", "other", "female", "female", "male", None],
+        weight=[60.0, 70.0, 80.0, 90.0, 100.0, 110.0], site=[1.0, 2.0, 1.0, 2.0, 1.0, 2.0])
+    trial = TrialData.from_frames(participants, tiny_trial().measures, mapping=mapping)
+    frame = table1(trial)
+    rows = {(r.characteristic, r.level): r for r in frame.itertuples(index=False)}
+    assert [level for c, level in rows if c == "Education"] == ["Some college, n (%)", "Degree, n (%)"]
+    assert rows[("Sex", "Other, n (%)")].prt == "1 (50.0%)"
+    assert rows[("Weight, kg", "mean (SD)")].overall == "85.00 (18.71)"
+    assert [level for c, level in rows if c == "Site"] == ["code 1, n (%)", "code 2, n (%)"]
 
 
 # ------------------------------------------------------------------------------------ Table 2

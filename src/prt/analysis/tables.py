@@ -47,13 +47,14 @@ CRITERION_LABELS = {
     "pain_free": "Pain-free or nearly pain-free (pain 0 or 1 of 10)",
 }
 
-#: Per-participant fields Table 1 shows first, with their label and kind.
+#: Per-participant fields Table 1 shows first, with their label and kind; the unit the data's
+#: mapping declares is appended ("Age, years"), and coded fields show their codebook labels.
 _TABLE1_FIELDS = (
-    ("age", "Age, years", "continuous"),
+    ("age", "Age", "continuous"),
     ("sex", "Sex", "categorical"),
     ("education", "Education", "categorical"),
     ("employment_status", "Employment status", "categorical"),
-    ("backpain_length", "Back pain duration, years", "continuous"),
+    ("backpain_length", "Back pain duration", "continuous"),
     ("current_opioid_use", "Current opioid use", "categorical"),
 )
 _OTHER_LABELS = {
@@ -65,7 +66,8 @@ _OTHER_LABELS = {
     "sses": "Subjective socioeconomic status",
     "weight": "Weight",
 }
-#: Codes with this many distinct values or fewer are shown as categories, more as mean (SD).
+#: Undeclared codes with this many distinct values or fewer are shown as categories, more as
+#: mean (SD); a field with declared choices is always categorical, one with a unit never.
 _MAX_CATEGORIES = 8
 TABLE1_COLUMNS = ("characteristic", "level", *ARMS, "overall")
 
@@ -209,10 +211,45 @@ def _categorical_rows(label: str, values: pd.Series, arms: pd.Series, levels: di
     return rows
 
 
-def _code_levels(values: pd.Series) -> dict:
-    """Raw codes labelled ``code 1``, ... (the mapping carries no value labels)."""
-    present = sorted(values.dropna().unique())
-    return {code: f"code {fmt_code(code)}" for code in present}
+def _level_keys(values: pd.Series) -> pd.Series:
+    """Each value as its code text (3.0 -> "3", "female" as is), missing as None."""
+    from prt.data.mapping import code_key
+
+    return values.map(lambda v: None if is_missing(v) else code_key(v)).astype(object)
+
+
+def _declared_levels(trial, name: str) -> dict:
+    """Stored code -> codebook label declared by the data's mapping (none for a bare trial)."""
+    mapping = getattr(trial, "mapping", None)
+    if mapping is None:
+        return {}
+    labels = mapping.value_labels(name)
+    if name == "sex":  # the sexes the project codes (Boulder: male, female, other)
+        labels = {s: labels[s] for s in dict.fromkeys(mapping.sex_codes.values()) if s in labels}
+    return labels
+
+
+def _code_levels(trial, name: str, values: pd.Series) -> dict:
+    """Every declared level with its label, in the codebook's order (counted even when nobody
+    has it); codes present but undeclared follow as ``code N``."""
+    levels = dict(_declared_levels(trial, name))
+    present = set(_level_keys(values).dropna()) - set(levels)
+    for key in sorted(present, key=_code_order):
+        levels[key] = f"code {key}"
+    return levels
+
+
+def _code_order(key: str) -> tuple:
+    try:
+        return (0, float(key), "")
+    except ValueError:
+        return (1, 0.0, key)
+
+
+def _with_unit(trial, name: str, label: str) -> str:
+    """``Weight, pounds``: the characteristic's label and the unit its mapping declares."""
+    unit = trial.unit_of(name) if hasattr(trial, "unit_of") else None
+    return f"{label}, {unit}" if unit else label
 
 
 def fmt_code(code: Any) -> str:
@@ -221,14 +258,10 @@ def fmt_code(code: Any) -> str:
     return str(code)
 
 
-def _field_rows(name: str, label: str, kind: str, values: pd.Series, arms: pd.Series) -> list[dict]:
+def _field_rows(trial, name: str, label: str, kind: str, values: pd.Series, arms: pd.Series) -> list[dict]:
     if kind == "continuous":
-        return _continuous_rows(label, pd.to_numeric(values, errors="coerce"), arms)
-    if name == "sex":
-        return _categorical_rows(label, values, arms, {"female": "female", "male": "male"})
-    if name == "current_opioid_use":
-        return _categorical_rows(label, values, arms, {1.0: "yes", 0.0: "no"})
-    return _categorical_rows(label, values, arms, _code_levels(values))
+        return _continuous_rows(_with_unit(trial, name, label), pd.to_numeric(values, errors="coerce"), arms)
+    return _categorical_rows(label, _level_keys(values), arms, _code_levels(trial, name, values))
 
 
 def table1(trial, outcomes: Iterable[str] = OUTCOMES) -> pd.DataFrame:
@@ -237,7 +270,9 @@ def table1(trial, outcomes: Iterable[str] = OUTCOMES) -> pd.DataFrame:
     Columns: ``characteristic, level, prt, placebo, usual_care, overall``. The first row counts
     the randomized participants; then age, sex, education, employment, back pain duration, opioid
     use, the other per-participant fields (constant ones skipped), then each outcome's baseline
-    (mean of eligibility and pretreatment; Ashar et al. 2022) as mean (SD).
+    (mean of eligibility and pretreatment; Ashar et al. 2022) as mean (SD). Coded fields show the
+    labels of the data's mapping (``trial.label_of``: "College graduate"), numbers their unit
+    (``trial.unit_of``: "Weight, pounds"); a code without a declared label shows as ``code N``.
     """
     participants = trial.participants
     arms = participants["arm"]
@@ -255,7 +290,7 @@ def table1(trial, outcomes: Iterable[str] = OUTCOMES) -> pd.DataFrame:
         values = participants[name]
         if values.isna().all():
             continue
-        rows.extend(_field_rows(name, label, kind, values, arms))
+        rows.extend(_field_rows(trial, name, label, kind, values, arms))
     for name in participants.columns:
         if name in shown:
             continue
@@ -264,13 +299,16 @@ def table1(trial, outcomes: Iterable[str] = OUTCOMES) -> pd.DataFrame:
         if values.dropna().nunique() <= 1:
             continue  # a constant (e.g. is_patient) says nothing about balance
         label = _OTHER_LABELS.get(name, str(name).replace("_", " ").capitalize())
-        if numeric.notna().sum() == values.notna().sum():
+        if _declared_levels(trial, name):
+            rows.extend(_categorical_rows(label, _level_keys(values), arms, _code_levels(trial, name, values)))
+        elif numeric.notna().sum() == values.notna().sum():
             distinct = numeric.dropna().unique()
             integer_codes = bool(np.all(np.mod(distinct, 1) == 0))
-            if integer_codes and len(distinct) <= _MAX_CATEGORIES:
-                rows.extend(_categorical_rows(label, numeric, arms, _code_levels(numeric)))
+            has_unit = _with_unit(trial, name, label) != label
+            if integer_codes and len(distinct) <= _MAX_CATEGORIES and not has_unit:
+                rows.extend(_categorical_rows(label, _level_keys(numeric), arms, _code_levels(trial, name, numeric)))
             else:
-                rows.extend(_continuous_rows(label, numeric, arms))
+                rows.extend(_continuous_rows(_with_unit(trial, name, label), numeric, arms))
         elif values.dropna().nunique() <= _MAX_CATEGORIES:
             levels = {v: str(v) for v in sorted(values.dropna().unique(), key=str)}
             rows.extend(_categorical_rows(label, values, arms, levels))

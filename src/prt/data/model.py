@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
-from prt.data.mapping import ARMS, BOULDER_MAPPING, SEXES, TIMEPOINTS, Mapping
+from prt.data.mapping import ARMS, BOULDER_MAPPING, RECORDED_SEXES, TIMEPOINTS, Mapping, code_key
 from prt.errors import InputError
 
 MEASURE_COLUMNS = ("participant", "timepoint", "outcome", "value")
@@ -21,8 +21,10 @@ class TrialData:
 
     Attributes:
         participants: one row per participant, index ``participant`` (record id as text); columns
-            ``arm`` (one of :data:`ARMS`), ``age`` (years), ``sex`` (``"male"``/``"female"`` or
-            missing) and the other fixed per-participant fields under the mapping's names.
+            ``arm`` (one of :data:`ARMS`), ``age`` (years), ``sex`` (``"male"``, ``"female"``,
+            ``"other"`` or missing; the models adjusting for sex leave "other" out, as a missing
+            sex) and the other fixed per-participant fields under the mapping's names (coded
+            fields as their codes: :meth:`label_of` gives the label).
         measures: long frame ``participant, timepoint, outcome, value`` (float), one row per
             observed numeric value, sorted by participant, study order of timepoint, outcome.
         text: long frame ``participant, timepoint, field, value`` (str) for free-text and category fields.
@@ -72,12 +74,17 @@ class TrialData:
         for col in ("age", "sex"):
             if col not in participants.columns:
                 participants[col] = np.nan
-        participants["age"] = pd.to_numeric(participants["age"], errors="raise").astype(float)
-        sex_ok = participants["sex"].isna() | participants["sex"].isin(SEXES)
+        age = pd.to_numeric(participants["age"], errors="coerce")
+        not_number = age.isna() & participants["age"].notna()
+        if not_number.any():
+            raise InputError(f"record {participants.index[not_number][0]}: age is not a number")
+        participants["age"] = age.astype(float)
+        sex_ok = participants["sex"].isna() | participants["sex"].isin(RECORDED_SEXES)
         if not sex_ok.all():
             rec = participants.index[~sex_ok][0]
-            raise InputError(f"record {rec}: sex {participants.at[rec, 'sex']!r} is not male or female")
+            raise InputError(f"record {rec}: sex is not one of {', '.join(RECORDED_SEXES)}")
         participants["sex"] = participants["sex"].astype(object).where(participants["sex"].notna(), None)
+        check_participants(participants, mapping)
         front = ["arm", "age", "sex"]
         participants = participants[front + [c for c in participants.columns if c not in front]]
 
@@ -97,6 +104,7 @@ class TrialData:
             )
         measures["value"] = values.astype(float)
         measures = measures[measures["value"].notna()]
+        check_measures(measures, mapping)
         unknown = ~measures["participant"].isin(participants.index)
         if unknown.any():
             raise InputError(
@@ -117,6 +125,16 @@ class TrialData:
         text = text[text["value"].notna() & (text["value"].astype(str) != "")]
         text = _sort_rows(text, mapping, participants.index, "field")
         return cls(participants=participants, measures=measures, text=text, layout=layout, mapping=mapping)
+
+    # ------------------------------------------------------------------ labels and units
+    def label_of(self, column: str, value: Any) -> str | None:
+        """Label of a stored value of a coded column (``education`` 3 -> "College graduate",
+        ``sex`` "female" -> "Female"), from the mapping's choices; None when none is declared."""
+        return self.mapping.label_of(column, value)
+
+    def unit_of(self, column: str) -> str | None:
+        """Unit of a numeric column (``weight`` -> "pounds", ``age`` -> "years"), or None."""
+        return self.mapping.unit_of(column)
 
     # ------------------------------------------------------------------ views
     @property
@@ -143,6 +161,103 @@ class TrialData:
         table = table.reindex(index=self.participants.index, columns=timepoints)
         table.columns.name = "timepoint"
         return table.astype(float)
+
+
+# --------------------------------------------------------------------------- value checks
+def fmt_range(bounds: tuple[float, float]) -> str:
+    """``0-10``; one-sided ranges as ``at least 0`` / ``at most 10``."""
+    low, high = bounds
+    if np.isinf(low):
+        return f"at most {high:g}"
+    if np.isinf(high):
+        return f"at least {low:g}"
+    return f"{low:g}-{high:g}"
+
+
+def _codes_text(labels: dict[str, str]) -> str:
+    return ", ".join(f"{code} ({label})" for code, label in labels.items())
+
+
+def check_participants(participants: pd.DataFrame, mapping: Mapping,
+                       field_of: Callable[[str], str] | None = None) -> None:
+    """Every participant value finite, within its declared range and among its declared codes.
+
+    ``field_of`` names a column as in the input (the REDCap field); messages never show a value.
+    """
+    field_of = field_of or (lambda column: column)
+    for column in participants.columns:
+        if column in ("arm", "sex"):
+            continue
+        values = participants[column]
+        bounds = mapping.range_of(column)
+        labels = mapping.value_labels(column)
+        numbers = None
+        if pd.api.types.is_numeric_dtype(values.dtype):
+            numbers = values.astype(float)
+        elif bounds is not None:  # a declared range makes the column a number
+            present = values.notna()
+            numbers = pd.to_numeric(values.where(present), errors="coerce")
+            if (numbers.isna() & present).any():
+                rec = values.index[(numbers.isna() & present).to_numpy()][0]
+                raise InputError(f"record {rec}: {field_of(column)} is not a number")
+        if numbers is not None:
+            finite = np.isfinite(numbers.to_numpy(float)) | numbers.isna().to_numpy()
+            if not finite.all():
+                raise InputError(f"record {values.index[~finite][0]}: {field_of(column)} is not a finite number")
+        if bounds is not None:
+            outside = (numbers < bounds[0]) | (numbers > bounds[1])
+            if outside.any():
+                raise InputError(f"record {values.index[outside.to_numpy()][0]}: {field_of(column)} is outside "
+                                 f"its range {fmt_range(bounds)}")
+        if labels:
+            keys = values.map(lambda v: None if v is None or v != v else code_key(v))
+            unknown = keys.notna() & ~keys.isin(list(labels))
+            if unknown.any():
+                raise InputError(f"record {values.index[unknown.to_numpy()][0]}: {field_of(column)} is not one of "
+                                 f"its codes: {_codes_text(labels)}")
+
+
+def check_measures(measures: pd.DataFrame, mapping: Mapping,
+                   describe: Callable[[pd.Series], str] | None = None) -> None:
+    """Every value finite, within its outcome's declared range and among its declared codes.
+
+    Ranges come from the instrument definitions and the mapping (:meth:`Mapping.range_of`);
+    ``describe(row)`` names where a value came from (the file's column); no value is shown.
+    """
+    if measures.empty:
+        return
+    describe = describe or (lambda row: f"{row['outcome']} at {row['timepoint']}")
+    values = measures["value"].to_numpy(float)
+    infinite = np.isinf(values)
+    if infinite.any():
+        row = measures.iloc[int(np.flatnonzero(infinite)[0])]
+        raise InputError(f"record {row['participant']}: {describe(row)} is not a finite number")
+    for outcome, positions in measures.groupby("outcome", sort=False).indices.items():
+        bounds = mapping.range_of(outcome)
+        v = values[positions]
+        if bounds is not None:
+            outside = (v < bounds[0]) | (v > bounds[1])
+            if outside.any():
+                row = measures.iloc[int(positions[np.flatnonzero(outside)[0]])]
+                raise InputError(f"record {row['participant']}: {describe(row)} is outside the range of "
+                                 f"{outcome} ({fmt_range(bounds)})")
+        labels = mapping.value_labels(outcome)
+        codes = _numeric_codes(labels)
+        if codes is not None:
+            unknown = ~np.isin(v, codes)
+            if unknown.any():
+                row = measures.iloc[int(positions[np.flatnonzero(unknown)[0]])]
+                raise InputError(f"record {row['participant']}: {describe(row)} is not one of the codes of "
+                                 f"{outcome}: {_codes_text(labels)}")
+
+
+def _numeric_codes(labels: dict[str, str]) -> np.ndarray | None:
+    if not labels:
+        return None
+    try:
+        return np.array([float(code) for code in labels], dtype=float)
+    except ValueError:
+        return None  # text codes: such a field is read as text, not as a measure
 
 
 def _timepoint_order(mapping: Mapping) -> list[str]:

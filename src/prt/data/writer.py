@@ -1,15 +1,16 @@
 """Write :class:`TrialData` back out: REDCap flat and long exports, and tidy CSV.
 
 ``read_trial(write_redcap(trial))`` gives the same participants, measures and text back
-(tests/data/test_round_trip.py). Output is written to a temporary file and renamed into place, so a
-failure never leaves a half-written export.
+(tests/data/test_reader.py). A file is written atomically (:func:`prt.files.atomic_write`: a
+failure never leaves a half-written export) and, since people open these files in spreadsheets,
+text cells starting with ``=``, ``+``, ``-`` or ``@`` get a leading apostrophe (OWASP CSV
+injection; :func:`prt.files.csv_safe`); numbers, negative ones included, are written as they are.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 from prt.data.mapping import BOULDER_MAPPING, Mapping
 from prt.data.model import TrialData, _timepoint_order
 from prt.errors import InputError
+from prt.files import atomic_write, csv_safe_frame, os_error
 
 
 def _cell(value) -> str:
@@ -163,16 +165,16 @@ def write_tidy(trial: TrialData, target: str | Path | io.IOBase) -> None:
 
 
 def _write_csv(frame: pd.DataFrame, target) -> None:
-    if not isinstance(target, (str, Path)):
-        frame.to_csv(target, index=False)
+    text = csv_safe_frame(frame).to_csv(index=False, lineterminator="\n")
+    if not isinstance(target, (str, os.PathLike)):
+        try:
+            target.write(text)
+        except TypeError:  # a binary file or buffer
+            target.write(text.encode("utf-8"))
         return
     path = Path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            frame.to_csv(handle, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise os_error(path.parent, exc, "cannot be created") from None
+    atomic_write(path, text)
