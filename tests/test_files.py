@@ -96,7 +96,8 @@ def test_yaml_duplicate_keys_and_errors_name_the_place():
 
 @pytest.mark.parametrize("cell, safe", [
     ("=1+1", "'=1+1"), ("+cmd", "'+cmd"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\t=x", "'\t=x"),
-    ("-1.5", "-1.5"), ("-3", "-3"), ("+4", "+4"), ("text", "text"), ("", ""), (2.5, 2.5), (None, None),
+    ("-1.5", "-1.5"), ("-3", "-3"), ("+4", "+4"), ("-1.14 [-1.61, -0.67]", "-1.14 [-1.61, -0.67]"),
+    ("-0.70 (0.24)", "-0.70 (0.24)"), ("-1+cmd|' /C calc'!A0", "'-1+cmd|' /C calc'!A0"), ("-2+3", "'-2+3"), ("text", "text"), ("", ""), (2.5, 2.5), (None, None),
 ])
 def test_csv_cells_are_neutralised_and_numbers_kept(cell, safe):
     assert csv_safe(cell) == safe
@@ -105,8 +106,8 @@ def test_csv_cells_are_neutralised_and_numbers_kept(cell, safe):
 @given(st.text(max_size=30))
 def test_no_written_text_cell_can_start_a_formula(text):
     out = csv_safe(text)
-    if out and out[0] in "=+-@\t\r":
-        float(out)  # only numbers may start with a sign
+    if out and out[0] in "=+-@\t\r":  # only numbers and formatted negative statistics keep a sign
+        assert not any(c.isalpha() or c in "=+@|!\"'&^*/:;<>" for c in out[1:]) or float(out) is not None
 
 
 def test_write_csv_guards_text_columns_and_keeps_numbers(tmp_path):

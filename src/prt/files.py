@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -226,10 +227,19 @@ def _remove_quietly(path) -> None:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
+#: A negative number as the report formats it, alone or with an interval or a percentage
+#: (``-1.14 [-1.61, -0.67]``, ``-0.70 (0.24)``, ``-3%``): digits, signs and brackets only, so it can
+#: call no function, link or DDE command; such cells keep their minus sign.
+_FORMATTED_NUMBER = re.compile(r"-[0-9][0-9.,%\s\[\]()-]*")
+
+
 def csv_safe(value: Any) -> Any:
-    """One cell made safe to open in a spreadsheet (OWASP): a text cell starting with = + - @ tab or
-    CR gets a leading apostrophe; numbers (``-1.5``, ``-3``) and other values pass unchanged."""
+    """One cell made safe to open in a spreadsheet (OWASP CSV injection): a text cell starting with
+    = + - @ tab or CR gets a leading apostrophe; numbers (``-1.5``, ``-3``) and formatted negative
+    statistics (``-1.14 [-1.61, -0.67]``) keep their minus sign; other values pass unchanged."""
     if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    if _FORMATTED_NUMBER.fullmatch(value):
         return value
     try:
         float(value)
