@@ -8,6 +8,10 @@ likelihood with finite-difference derivatives (independent of the Woodbury/analy
 
 from __future__ import annotations
 
+import doctest
+import tracemalloc
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,13 +19,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from prt.analysis import mixed
 from prt.analysis.mixed import (
     ContrastTest,
     MixedModelResult,
+    _satterthwaite_df,
+    _varpar_covariance,
     design_primary,
     fit_random_intercept,
 )
-from prt.errors import InputError
+from prt.errors import ConvergenceWarning, InputError
 
 # --------------------------------------------------------------------------- helpers
 
@@ -270,8 +277,97 @@ def test_residual_variance_running_to_zero_is_reported_not_converged():
     groups = np.repeat(np.arange(10), 3)
     X = np.column_stack([np.ones(30), np.arange(30.0) % 3])
     y = X @ [1.0, 2.0] + np.random.default_rng(0).normal(size=10)[groups]  # no within noise
-    res = fit_random_intercept(y, X, groups, ["a", "b"])
+    with pytest.warns(ConvergenceWarning, match="did not converge: .*residual variance is not estimable"):
+        res = fit_random_intercept(y, X, groups, ["a", "b"])
     assert res.converged is False
+    assert "ran to the top of its range" in res.convergence_message
+
+
+def test_converged_fit_says_so_and_warns_nothing():
+    y, X, groups = _design(21)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        res = fit_random_intercept(y, X, groups, ["a", "b", "c"])
+    assert res.converged is True and res.convergence_message == "converged"
+    assert np.all(np.isfinite(res.summary()["df"]))
+
+
+# A flat likelihood (found by solving score = curvature = third derivative = 0 in the variance
+# ratio for two entries of y, from a design whose REML profile had two interior minima): the two
+# minima have merged into one flat minimum near gamma = 2.919, so the variance-parameter Hessian is
+# singular. lmerTest reports df ~5e-6 there without a warning; the old code reported df ~1e-11 and
+# converged = True.
+_FLAT_Y = [2.69, -0.51, 1.556661421084851, 1.6273461641221074, 0.65, -0.5, 0.27, -0.73, 0.53, 0.1,
+           0.04, -0.07, -0.48]
+_FLAT_X = [[-0.99, -0.64], [1.58, 1.08], [-1.29, -1.75], [0.25, 0.04], [1.53, -0.51], [0.11, -2.12],
+           [-0.57, 0.33], [-0.5, 1.63], [-0.61, -0.71], [-1.49, 0.05], [2.07, 0.12], [0.29, 0.01],
+           [0.86, -1.02]]
+_FLAT_SIZES = [2, 1, 2, 2, 2, 1, 1, 2]
+
+
+def test_singular_variance_hessian_gives_nan_df_and_a_warning():
+    y = np.array(_FLAT_Y)
+    X = np.column_stack([np.ones(13), np.array(_FLAT_X)])
+    groups = np.repeat(np.arange(8), _FLAT_SIZES)
+    with pytest.warns(ConvergenceWarning, match=r"Hessian .* is singular .*df and p are NaN"):
+        res = fit_random_intercept(y, X, groups, ["a", "b", "c"])
+    assert res.converged is False
+    assert "variance parameters are not identified" in res.convergence_message
+    vc = res.variance_components
+    gamma = vc["participant"] / vc["residual"]
+    assert gamma == pytest.approx(2.9187, rel=1e-3)
+    # The design really is flat there: +-1% in gamma moves the likelihood by < 1e-9 (a quartic
+    # minimum), while +-30% moves it clearly; and the fit is that maximum.
+    top = _dense_profiled_loglik(y, X, groups, gamma, True)
+    assert top == pytest.approx(res.loglik, rel=1e-12)
+    for factor in (0.99, 1.01):
+        assert 0 <= top - _dense_profiled_loglik(y, X, groups, gamma * factor, True) < 1e-9
+    for factor in (0.7, 1.3):
+        assert top - _dense_profiled_loglik(y, X, groups, gamma * factor, True) > 1e-5
+    # Estimates and SEs are still the GLS ones at those variances; df and p are NaN, never inf.
+    loglik, beta, m_inv = _dense_loglik(y, X, groups, vc["participant"], vc["residual"], True)
+    np.testing.assert_allclose(res.params.to_numpy(), beta, rtol=1e-9)
+    summary = res.summary()
+    assert summary["df"].isna().all() and summary["p"].isna().all()
+    assert np.all(np.isfinite(summary["t"]))
+    test = res.test("b")
+    assert np.isnan(test.df) and np.isnan(test.p) and np.isfinite(test.t)
+
+
+@pytest.mark.parametrize(
+    "hess, problem",
+    [
+        (np.array([[np.inf, 0.0], [0.0, 1.0]]), "is not finite"),
+        (np.array([[np.nan]]), "is not finite"),
+        (np.array([[-1.0, 0.0], [0.0, 1.0]]), "not positive definite"),
+        (np.array([[1.0, 2.0], [2.0, 1.0]]), "not positive definite"),
+        (np.array([[1.0, 1.0], [1.0, 1.0 + 1e-12]]), "singular"),
+        (np.array([[1e20, 1e10 * (1 - 1e-10)], [1e10 * (1 - 1e-10), 1.0]]), "singular"),
+        (np.array([[0.0]]), "not positive definite"),
+    ],
+)
+def test_variance_hessian_that_cannot_be_inverted_is_named(hess, problem):
+    cov, message = _varpar_covariance(hess)
+    assert np.all(np.isnan(cov)) and cov.shape == hess.shape
+    assert problem in message and "Hessian" in message
+
+
+def test_variance_hessian_inverse_is_unit_invariant():
+    """Badly scaled but well-conditioned after equilibration (theta and sigma in any units): inverted."""
+    hess = np.array([[4e12, 1e6], [1e6, 3.0]])
+    cov, message = _varpar_covariance(hess)
+    assert message is None
+    np.testing.assert_allclose(cov, 2.0 * np.linalg.inv(hess), rtol=1e-12)
+
+
+def test_satterthwaite_df_is_nan_never_inf():
+    cov = np.eye(2)
+    jac = np.stack([np.eye(2), np.eye(2)])
+    good = _satterthwaite_df(np.eye(2), cov, jac, np.eye(2))
+    np.testing.assert_allclose(good, [1.0, 1.0])  # 2 * 1^2 / (1 + 1)
+    for varpar in (np.full((2, 2), np.nan), np.zeros((2, 2)), -np.eye(2), np.full((2, 2), np.inf)):
+        df = _satterthwaite_df(np.eye(2), cov, jac, varpar)
+        assert np.all(np.isnan(df))
 
 
 def _dense_profiled_loglik(y, X, groups, gamma, reml):
@@ -445,12 +541,13 @@ def test_bad_inputs_raise_input_error():
     names = ["a", "b", "c"]
     y_nan = y.copy()
     y_nan[4] = np.nan
-    with pytest.raises(InputError, match="y: row 4"):
-        fit_random_intercept(y_nan, X, groups, names)
+    label = np.array([f"r{g}" for g in groups], dtype=object)  # participant (record) ids
+    with pytest.raises(InputError, match=rf"y: row 4 \(participant {label[4]}\) is missing or not finite"):
+        fit_random_intercept(y_nan, X, label, names)
     X_nan = X.copy()
     X_nan[2, 1] = np.inf
-    with pytest.raises(InputError, match="column 'b', row 2"):
-        fit_random_intercept(y, X_nan, groups, names)
+    with pytest.raises(InputError, match=rf"X: column 'b', row 2 \(participant {label[2]}\) is missing"):
+        fit_random_intercept(y, X_nan, label, names)
     with pytest.raises(InputError, match="expected 3 coefficient names"):
         fit_random_intercept(y, X, groups, ["a", "b"])
     with pytest.raises(InputError, match="given more than once"):
@@ -469,6 +566,124 @@ def test_bad_inputs_raise_input_error():
         fit_random_intercept(y, X, g_none, names)
     with pytest.raises(InputError, match="2-D"):
         fit_random_intercept(y, X[:, 0], groups, names)
+
+
+def test_non_numbers_are_named_by_argument_row_participant_and_column():
+    y, X, groups = _design(14)
+    label = np.array([f"r{g}" for g in groups], dtype=object)
+    y_text = y.astype(object)
+    y_text[5] = "n/a"
+    with pytest.raises(InputError, match=rf"^y: row 5 \(participant {label[5]}\) is not a number$"):
+        fit_random_intercept(y_text, X, label, ["a", "b", "c"])
+    y_na = y.astype(object)
+    y_na[6] = pd.NA  # missing, not "not a number"
+    with pytest.raises(InputError, match=rf"y: row 6 \(participant {label[6]}\) is missing"):
+        fit_random_intercept(y_na, X, label, ["a", "b", "c"])
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).astype(object)
+    frame.loc[7, "c"] = "high"
+    with pytest.raises(InputError, match=rf"^X: column 'c', row 7 \(participant {label[7]}\) is not a number$"):
+        fit_random_intercept(y, frame, label)
+    with pytest.raises(InputError, match="groups: participant labels must be numbers or strings"):
+        fit_random_intercept(y, X, [{"id": g} for g in groups], ["a", "b", "c"])
+    with pytest.raises(InputError, match=r"^X: column 'x1', row 51 \(participant 19\) is not a number"):
+        fit_random_intercept(y, [[1.0, 2.0]] * (len(y) - 1) + [[1.0, [2.0, 3.0]]], groups)
+    with pytest.raises(InputError, match="^y: expected a regular array"):
+        fit_random_intercept([np.zeros(2), np.zeros((2, 2))], X[:2], groups[:2])
+
+
+def test_y_fitted_exactly_is_refused():
+    y, X, groups = _design(15)
+    with pytest.raises(InputError, match="^y: the columns of X fit y exactly"):
+        fit_random_intercept(X @ [1.0, 2.0, -1.0], X, groups, ["a", "b", "c"])
+    with pytest.raises(InputError, match="^y: the columns of X fit y exactly"):
+        fit_random_intercept(np.zeros(len(y)), X, groups, ["a", "b", "c"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 1000),
+    y_exp=st.integers(-70, 70),
+    x_exp=st.integers(-70, 70),
+    reml=st.booleans(),
+)
+def test_any_units_give_the_same_tests(seed, y_exp, x_exp, reml):
+    """Units of y and of a column of X (10^-70 .. 10^70 each): t, df, p unchanged; estimates, SEs,
+    variances scale; log-likelihood shifts by the Jacobian of the change of units."""
+    y, X, groups = _design(seed, n_groups=12, ratio=1.0)
+    names = ["a", "b", "c"]
+    base = fit_random_intercept(y, X, groups, names, reml=reml)
+    cy, cx = 10.0**y_exp, 10.0**x_exp
+    res = fit_random_intercept(y * cy, X * [1.0, cx, 1.0], groups, names, reml=reml)
+    assert res.converged == base.converged
+    np.testing.assert_allclose(res.summary()[["t", "df", "p"]], base.summary()[["t", "df", "p"]], rtol=1e-8)
+    np.testing.assert_allclose(res.params, base.params * cy / [1.0, cx, 1.0], rtol=1e-9)
+    np.testing.assert_allclose(res.bse, base.bse * cy / [1.0, cx, 1.0], rtol=1e-9)
+    assert res.variance_components["residual"] == pytest.approx(base.variance_components["residual"] * cy**2, rel=1e-9)
+    n, p = X.shape
+    shift = -(n - p if reml else n) * np.log(cy) - (np.log(cx) if reml else 0.0)
+    assert res.loglik == pytest.approx(base.loglik + shift, rel=1e-9, abs=1e-8)
+
+
+@pytest.mark.parametrize("factor", [1e160, 1e-170])
+def test_units_beyond_double_precision_are_refused(factor):
+    y, X, groups = _design(16)
+    with pytest.raises(InputError, match="overflow or underflow double precision"):
+        fit_random_intercept(y * factor, X, groups, ["a", "b", "c"])
+
+
+def test_memory_is_linear_in_the_rows():
+    """40,000 rows from 20,000 participants: a dense n x n matrix would need 12.8 GB (and G x G
+    3.2 GB); the fit stays within a few times the data (1.9 MB per column)."""
+    rng = np.random.default_rng(17)
+    n_groups = 20_000
+    groups = np.repeat(np.arange(n_groups), 2)
+    time = np.tile([0.0, 1.0], n_groups)
+    arm = rng.integers(0, 2, n_groups)[groups].astype(float)
+    X = np.column_stack([np.ones(2 * n_groups), time, arm, time * arm])
+    y = X @ [1.0, -1.0, 0.2, 0.5] + rng.normal(size=n_groups)[groups] + rng.normal(size=2 * n_groups)
+    tracemalloc.start()
+    try:
+        res = fit_random_intercept(y, X, groups, ["intercept", "time", "arm", "time:arm"])
+        res.summary()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert res.converged and res.n_obs == 40_000
+    assert peak < 64 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+
+_CELLS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.integers(-5, 5),
+    st.sampled_from([None, "", "x", "1.5", pd.NA, True]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    y_cells=st.lists(_CELLS, min_size=0, max_size=12),
+    x_cells=st.lists(_CELLS, min_size=0, max_size=24),
+    group_cells=st.lists(st.one_of(st.integers(0, 3), st.none(), st.text(max_size=2)), min_size=0, max_size=12),
+)
+def test_fuzzed_inputs_fit_or_raise_input_error(y_cells, x_cells, group_cells):
+    """Any mixture of numbers, infinities, missing values, text and odd shapes: a result or an
+    InputError naming the argument (y, X, groups or names), never another exception."""
+    n = len(y_cells)
+    x_cells = (x_cells + [1.0] * (2 * n))[: 2 * n]
+    X = np.array(x_cells, dtype=object).reshape(n, 2) if n else np.empty((0, 2))
+    groups = (group_cells + [0] * n)[:n]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = fit_random_intercept(y_cells, X, groups, ["a", "b"])
+    except InputError as err:
+        assert str(err).split(":")[0] in {"y", "X", "groups", "names", "y, X"}
+    else:
+        assert isinstance(res, MixedModelResult) and res.n_obs == n
+
+
+def test_docstring_example_runs():
+    assert doctest.testmod(mixed, optionflags=doctest.ELLIPSIS).failed == 0
 
 
 # --------------------------------------------------------------------------- design_primary
@@ -517,8 +732,63 @@ def test_design_primary_rejects_missing_columns_and_duplicates():
         design_primary(_toy_frame().drop(columns="sex"))
     frame = _toy_frame()
     frame.loc[1, "time"] = "pre"
-    with pytest.raises(InputError, match="record r0: more than one value"):
+    with pytest.raises(InputError, match="^record r0: more than one value at pre$"):
         design_primary(frame)
+
+
+@pytest.mark.parametrize(
+    "row, column, value, match",
+    [
+        (3, "value", "seven", "^record r1: value is not a number$"),
+        (3, "value", np.inf, "^record r1: value is not finite$"),
+        (2, "participant", None, "^design_primary: row 2 has a value but no participant$"),
+        (3, "arm", "prt", "^record r1: arm differs between the participant's rows"),
+        (3, "age", 56, "^record r1: age differs between the participant's rows"),
+        (3, "sex", "female", "^record r1: sex differs between the participant's rows"),
+        (3, "age", "fifty", "^record r1: age is missing or not a number$"),
+        (3, "age", np.inf, "^record r1: age is missing or not a number$"),
+    ],
+)
+def test_design_primary_names_the_record_and_column(row, column, value, match):
+    frame = _toy_frame()
+    frame[column] = frame[column].astype(object)
+    frame.loc[row, column] = value
+    with pytest.raises(InputError, match=match):
+        design_primary(frame)
+
+
+def test_design_primary_drops_blank_values_like_missing_ones():
+    frame = _toy_frame()
+    frame["value"] = frame["value"].astype(object)
+    frame.loc[5, "value"] = "  "
+    frame.loc[4, "value"] = "7"  # numeric text is a number
+    y, X, groups, _ = design_primary(frame)
+    assert list(groups) == ["r0", "r0", "r1", "r1", "r2"]
+    np.testing.assert_array_equal(y, [5, 3, 6, 4, 7])
+
+
+_FRAME_CELLS = {
+    "participant": st.sampled_from(["r0", "r1", "r2", 7, None]),
+    "arm": st.sampled_from(["prt", "placebo", "usual_care", "waitlist", None]),
+    "time": st.sampled_from(["pre", "post", "1mo", None]),
+    "age": st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(["40", "old", None])),
+    "sex": st.sampled_from(["male", "female", "other", None]),
+    "value": st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(["3", "", "x", None])),
+}
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.lists(st.fixed_dictionaries(_FRAME_CELLS), min_size=0, max_size=8))
+def test_fuzzed_frames_give_a_design_or_a_named_error(rows):
+    frame = pd.DataFrame(rows, columns=list(_FRAME_CELLS))
+    try:
+        y, X, groups, names = design_primary(frame)
+    except InputError as err:
+        assert str(err).startswith(("record ", "design_primary: "))
+    else:
+        assert X.shape == (len(y), len(names)) == (len(groups), 8)
+        assert np.all(np.isfinite(X)) and np.all(np.isfinite(y))
+        assert set(np.unique(X[:, 3])) <= {0.0, 1.0}
 
 
 def test_missing_arm_in_data_is_a_named_rank_deficiency():

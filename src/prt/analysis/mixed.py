@@ -12,10 +12,18 @@ covariance is ``sigma2_e H``, ``H`` block diagonal with compound-symmetric block
 ``H_i^{-1} = I - gamma / (1 + n_i gamma) 1 1'`` and ``|H_i| = 1 + n_i gamma`` (Woodbury), so every
 quadratic form splits into a within-participant part (fixed, computed once) plus a between part
 weighted by ``a_i = n_i / (1 + n_i gamma)``. ``sigma2_e`` and ``beta`` are profiled out and only
-``gamma`` is optimised (as lme4 does, Bates et al., J Stat Softw 2015;67(1)); no n-by-n matrix
-is ever formed. A batched grid over ``gamma`` (0 and 1e-10 .. 1e15) finds every basin of the
-profiled deviance (it can have two), each is refined by Newton on the analytic score (one QR of a
-``(p + 1 + G) x (p + 1)`` matrix per step), and the lowest wins.
+``gamma`` is optimised (as lme4 does, Bates et al., J Stat Softw 2015;67(1)). A batched grid over
+``gamma`` (0 and 1e-10 .. 1e15) finds every basin of the profiled deviance (it can have two), each
+is refined by Newton on the analytic score (one QR of a ``(p + 1 + G) x (p + 1)`` matrix per
+step), and the lowest wins.
+
+Scale: nothing of size n x n (or G x G) is ever formed. The data enter once, through
+per-participant sums and the QR of the participant-centred ``[X, y]`` (O(n p^2) time, O(n p)
+memory); after that every likelihood, score, Hessian and Satterthwaite computation costs
+O(G p^2). 180,000 rows from 60,000 participants fit in about a second, allocating under 100 MiB
+(docs/benchmarks.md). ``y`` and each column of ``X`` are divided by a power of 2 near their largest
+magnitude before fitting (exact in binary floating point) and the results are converted back, so
+any units work alike.
 
 Satterthwaite df for a contrast ``L`` follow lmerTest (Kuznetsova, Brockhoff & Christensen,
 J Stat Softw 2017;82(13)): ``df = 2 (L C L')^2 / (g' A g)``, ``C = Var(beta_hat)``, ``g`` the
@@ -24,18 +32,26 @@ gradient of ``L C L'`` in the variance parameters ``(theta, sigma)`` with
 deviance in those parameters. All derivatives here are analytic. At an interior optimum the
 result does not depend on the parameterisation.
 
+Convergence is never silent (as statsmodels' ``MixedLM``): ``converged`` is True only when the
+optimiser converged, the Hessian ``H`` is finite, positive definite and invertible, and every
+coefficient's Satterthwaite df is finite; otherwise ``convergence_message`` says what failed, a
+:class:`~prt.errors.ConvergenceWarning` is issued, and df (hence p) that cannot be computed are NaN,
+never infinite (an infinite df would silently turn the t test into a z test).
+
 Boundary behaviour (documented): when the participant variance is estimated as 0 (the profiled
 deviance increases from ``gamma = 0``), ``sigma2_u = 0`` is reported; ``C`` depends on ``theta``
 only through ``theta^2`` so its gradient in ``theta`` is 0 and the Satterthwaite df of every
 contrast is ``n - p`` for REML (``n`` for ML), the ordinary least-squares residual df, which is
-what lmerTest gives for such a singular fit. ``converged`` is ``False`` only when the residual
-variance runs to 0 (the within-participant residuals are exactly 0), where the estimates are not
-defined. A design with no within-participant residual df (``n - G - rank(X_within) <= 0``, e.g.
-every participant seen once) cannot separate the two variances and is refused (InputError).
+what lmerTest gives for such a singular fit; this counts as converged. When the residual variance
+runs to 0 (the within-participant residuals are exactly 0) the estimates are not defined and the
+fit is reported as not converged. A design with no within-participant residual df
+(``n - G - rank(X_within) <= 0``, e.g. every participant seen once) cannot separate the two
+variances and is refused (InputError), as is a ``y`` that ``X`` fits exactly.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -43,8 +59,8 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, stats
 
-from prt.data import ARMS, SEXES
-from prt.errors import InputError
+from prt.errors import ConvergenceWarning, InputError
+from prt.vocabulary import ARMS, SEXES
 
 __all__ = [
     "PRIMARY_NAMES",
@@ -59,11 +75,21 @@ __all__ = [
 # beyond 1e15 sigma_e / sigma_u < 3e-8 and the residual variance is taken as not estimable).
 _GAMMA_GRID = np.concatenate([[0.0], np.logspace(-10.0, 15.0, 151)])
 _MAX_BASINS = 4  # local minima of the grid refined
+_GRID_BLOCK_CELLS = 2**20  # gammas x participants evaluated together in the grid search (8 MB)
+_NEWTON_STEPS = 200
+# The variance-parameter Hessian, equilibrated to unit diagonal, counts as singular when its
+# smallest eigenvalue is below this (condition number above ~7e7): its inverse, hence every df,
+# would then carry less than half the digits of double precision.
+_HESSIAN_TOL = float(np.sqrt(np.finfo(float).eps))
 
 
 @dataclass(frozen=True)
 class ContrastTest:
-    """Test of one linear combination ``L beta`` against 0: Satterthwaite t test, two-sided p."""
+    """Test of one linear combination ``L beta`` against 0: Satterthwaite t test, two-sided p.
+
+    ``df`` and ``p`` are NaN when the fit's variance-parameter Hessian could not be inverted
+    (see ``MixedModelResult.convergence_message``).
+    """
 
     estimate: float
     se: float
@@ -74,7 +100,7 @@ class ContrastTest:
 
 @dataclass(frozen=True)
 class _Stats:
-    """Sufficient statistics of (y, X, groups) for the random-intercept model."""
+    """Sufficient statistics of (y, X, groups) for the random-intercept model (O(G p + p^2))."""
 
     n: int
     p: int
@@ -93,7 +119,10 @@ class MixedModelResult:
         cov_params: ``Var(beta_hat)`` at the estimate, ``sigma2_e (X' H^{-1} X)^{-1}``.
         variance_components: ``{"participant": sigma2_u, "residual": sigma2_e}``.
         loglik: maximised (REML or ML) log-likelihood, on lme4's scale.
-        converged: ``False`` only when the residual variance ran to 0 (see module docstring).
+        converged: True only when the optimiser converged, the variance-parameter Hessian is
+            finite, positive definite and invertible, and every coefficient's df is finite.
+        convergence_message: ``"converged"``, or what failed (also issued as a
+            :class:`~prt.errors.ConvergenceWarning` by the fit).
         n_obs, n_groups: rows and participants used.
         reml: whether the fit is REML.
         random_effects: predicted participant intercepts (BLUPs), index participant.
@@ -105,14 +134,20 @@ class MixedModelResult:
     variance_components: dict[str, float]
     loglik: float
     converged: bool
+    convergence_message: str
     n_obs: int
     n_groups: int
     reml: bool
     random_effects: pd.Series
-    # Derivatives of cov_params in (theta, sigma), shape (k, p, p), and the asymptotic covariance
-    # of those variance parameters (k, k); k = 1 (sigma only) at the boundary theta = 0.
+    # The Satterthwaite df are computed in the fit's internal units (y and the columns of X
+    # divided by powers of 2, ``_coef_scale`` = those of X) so that no unit overflows: there
+    # Var(beta) is ``_cov_internal``, its derivatives in (theta, sigma) ``_cov_jacobian``
+    # (k, p, p), and ``_varpar_cov`` (k, k) the asymptotic covariance of those variance
+    # parameters (NaN when the Hessian could not be inverted); k = 1 (sigma only) at theta = 0.
+    _cov_internal: np.ndarray = field(repr=False)
     _cov_jacobian: np.ndarray = field(repr=False)
     _varpar_cov: np.ndarray = field(repr=False)
+    _coef_scale: np.ndarray = field(repr=False)
 
     @property
     def names(self) -> list[str]:
@@ -139,9 +174,17 @@ class MixedModelResult:
                 )
             vector = np.zeros(p)
             for key, weight in items.items():
-                vector[names.index(key)] = float(weight)
+                try:
+                    vector[names.index(key)] = float(weight)
+                except (TypeError, ValueError):
+                    raise InputError(f"contrast: the weight of {key!r} is not a number") from None
         else:
-            vector = np.asarray(contrast, dtype=float)
+            try:
+                vector = np.asarray(contrast, dtype=float)
+            except (TypeError, ValueError):
+                raise InputError(
+                    f"contrast: expected a coefficient name or {p} numeric weights ({', '.join(names)})"
+                ) from None
             if vector.shape != (p,):
                 raise InputError(
                     f"contrast: expected a coefficient name or {p} weights (one per coefficient: "
@@ -152,13 +195,15 @@ class MixedModelResult:
         return vector
 
     def _satterthwaite(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Variance ``L C L'`` and Satterthwaite df for each row ``L`` of ``vectors``."""
+        """Variance ``L C L'`` and Satterthwaite df for each row ``L`` of ``vectors``.
+
+        df is NaN, never infinite, where ``g' A g`` is not a positive finite number (the
+        variance-parameter Hessian could not be inverted).
+        """
         cov = self.cov_params.to_numpy()
         variance = np.einsum("ri,ij,rj->r", vectors, cov, vectors)
-        grad = np.einsum("ri,kij,rj->rk", vectors, self._cov_jacobian, vectors)
-        denom = np.einsum("rk,kl,rl->r", grad, self._varpar_cov, grad)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            df = np.where(denom > 0, 2.0 * variance**2 / denom, np.inf)
+        internal = vectors / self._coef_scale  # L in the internal units (the y scale cancels)
+        df = _satterthwaite_df(internal, self._cov_internal, self._cov_jacobian, self._varpar_cov)
         return variance, df
 
     def test(self, contrast: str | Sequence[float] | np.ndarray | Mapping[str, float]) -> ContrastTest:
@@ -171,7 +216,7 @@ class MixedModelResult:
         variance, df = self._satterthwaite(vector[None, :])
         se = float(np.sqrt(variance[0]))
         t = estimate / se if se > 0 else np.nan
-        p = float(2.0 * stats.t.sf(abs(t), df[0])) if np.isfinite(t) else np.nan
+        p = float(2.0 * stats.t.sf(abs(t), df[0])) if np.isfinite(t) and np.isfinite(df[0]) else np.nan
         return ContrastTest(estimate=estimate, se=se, t=float(t), df=float(df[0]), p=p)
 
     def summary(self) -> pd.DataFrame:
@@ -191,14 +236,64 @@ class MixedModelResult:
 # --------------------------------------------------------------------------- input checks
 
 
-def _check_inputs(y, X, groups, names) -> tuple[np.ndarray, np.ndarray, np.ndarray, list, list[str]]:
+def _to_float(value: Any) -> float | None:
+    """One entry as a float: NaN when missing (None, NA, NaN, a blank string), None when it is
+    present but not a number."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return np.nan
+    if isinstance(value, str) and not value.strip():
+        return np.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _floats(values: Any, what: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """``values`` as floats (missing -> NaN) and a mask of the entries that are not numbers (None
+    when every entry is one); the slow path runs only when numpy cannot convert."""
+    try:
+        return np.asarray(values, dtype=float), None
+    except (TypeError, ValueError):
+        pass
+    try:
+        given = np.asarray(values, dtype=object)
+    except ValueError:  # ragged nesting
+        raise InputError(f"{what}: expected a regular array of numbers") from None
+    converted = [_to_float(v) for v in given.ravel()]
+    bad = np.array([v is None for v in converted], dtype=bool).reshape(given.shape)
+    floats = np.array([np.nan if v is None else v for v in converted], dtype=float).reshape(given.shape)
+    return floats, (bad if bad.any() else None)
+
+
+def _power_of_two(magnitude: np.ndarray) -> np.ndarray:
+    """A power of 2 within a factor 2 of each magnitude (1 for 0): exact divisors for units."""
+    exponent = np.frexp(np.asarray(magnitude, dtype=float))[1]
+    return np.where(magnitude > 0, np.ldexp(1.0, exponent - 1), 1.0)
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """Checked inputs, ``y`` and ``X`` in internal units (divided by ``y_scale``, ``x_scale``)."""
+
+    y: np.ndarray
+    X: np.ndarray
+    codes: np.ndarray
+    labels: list
+    names: list[str]
+    y_scale: float
+    x_scale: np.ndarray
+
+
+def _check_inputs(y, X, groups, names) -> _Inputs:
+    """Validate and convert; every message names the argument, and the row's participant."""
     if names is None and isinstance(X, pd.DataFrame):
         names = [str(c) for c in X.columns]
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if X.ndim != 2:
-        raise InputError(f"X: expected a 2-D design matrix (rows x coefficients), got {X.ndim} dimension(s)")
-    n, p = X.shape
+    X_float, X_bad = _floats(X, "X")
+    y_float, y_bad = _floats(y, "y")
+    if X_float.ndim != 2:
+        raise InputError(f"X: expected a 2-D design matrix (rows x coefficients), got {X_float.ndim} dimension(s)")
+    n, p = X_float.shape
     if names is None:
         names = [f"x{j}" for j in range(p)]
     names = [str(v) for v in names]
@@ -207,23 +302,36 @@ def _check_inputs(y, X, groups, names) -> tuple[np.ndarray, np.ndarray, np.ndarr
     if len(set(names)) != p:
         dup = next(v for v in names if names.count(v) > 1)
         raise InputError(f"names: coefficient name {dup!r} is given more than once")
-    if y.shape != (n,):
-        raise InputError(f"y: expected {n} values (one per row of X), got shape {y.shape}")
-    groups = np.asarray(groups, dtype=object) if not isinstance(groups, pd.Series) else groups.to_numpy()
+    if y_float.shape != (n,):
+        raise InputError(f"y: expected {n} values (one per row of X), got shape {y_float.shape}")
+    groups = groups.to_numpy() if isinstance(groups, pd.Series) else np.asarray(groups, dtype=object)
     if groups.shape != (n,):
         raise InputError(f"groups: expected {n} participant labels (one per row of X), got shape {groups.shape}")
     if n == 0:
         raise InputError("y: no observations")
-    bad_y = np.flatnonzero(~np.isfinite(y))
-    if bad_y.size:
-        raise InputError(f"y: row {bad_y[0]} is missing or not finite (drop missing rows before fitting)")
-    bad_x = np.argwhere(~np.isfinite(X))
-    if bad_x.size:
-        row, col = bad_x[0]
-        raise InputError(f"X: column {names[col]!r}, row {row} is missing or not finite")
-    codes, labels = pd.factorize(pd.Series(groups, dtype=object), use_na_sentinel=True)
+    try:
+        codes, labels = pd.factorize(pd.Series(groups, dtype=object), use_na_sentinel=True)
+    except TypeError:
+        raise InputError("groups: participant labels must be numbers or strings") from None
     if np.any(codes < 0):
         raise InputError(f"groups: row {np.flatnonzero(codes < 0)[0]} has no participant label")
+    labels = list(labels)
+
+    def where(row: int) -> str:
+        return f"row {row} (participant {labels[codes[row]]})"
+
+    if y_bad is not None:
+        raise InputError(f"y: {where(np.flatnonzero(y_bad)[0])} is not a number")
+    if X_bad is not None:
+        row, col = np.argwhere(X_bad)[0]
+        raise InputError(f"X: column {names[col]!r}, {where(row)} is not a number")
+    bad_y = np.flatnonzero(~np.isfinite(y_float))
+    if bad_y.size:
+        raise InputError(f"y: {where(bad_y[0])} is missing or not finite (drop missing rows before fitting)")
+    bad_x = np.argwhere(~np.isfinite(X_float))
+    if bad_x.size:
+        row, col = bad_x[0]
+        raise InputError(f"X: column {names[col]!r}, {where(row)} is missing or not finite")
     n_groups = len(labels)
     if n_groups < 2:
         raise InputError(f"groups: the random intercept needs at least 2 participants, got {n_groups}")
@@ -234,8 +342,11 @@ def _check_inputs(y, X, groups, names) -> tuple[np.ndarray, np.ndarray, np.ndarr
         )
     if n <= p:
         raise InputError(f"X: {p} coefficients need more than {p} rows, got {n}")
-    _check_rank(X, names)
-    return y, X, codes, list(labels), names
+    y_scale = float(_power_of_two(np.max(np.abs(y_float))))
+    x_scale = _power_of_two(np.max(np.abs(X_float), axis=0))
+    X_internal = X_float / x_scale
+    _check_rank(X_internal, names)
+    return _Inputs(y_float / y_scale, X_internal, codes, labels, names, y_scale, x_scale)
 
 
 def _check_rank(X: np.ndarray, names: list[str]) -> None:
@@ -314,14 +425,26 @@ def _factor(st: _Stats, gamma) -> np.ndarray:
 def _profiled_deviance(st: _Stats, gammas: np.ndarray, reml: bool) -> np.ndarray:
     """-2 log-likelihood with beta and sigma2_e profiled out, up to a constant, for many gammas.
 
-    Used for the global grid search only: all gammas at once through the normal equations
-    ``[X, y]' H^{-1} [X, y] = W + sum_i a_i [xbar_i, ybar_i]' [xbar_i, ybar_i]`` (batched
-    Cholesky); the refinement uses the QR form, which is more accurate.
+    Used for the global grid search only, a block of gammas at a time (at most
+    ``_GRID_BLOCK_CELLS`` weights, so memory stays O(G p^2) whatever the grid), through the normal equations
+    ``[X, y]' H^{-1} [X, y] = W + sum_i a_i [xbar_i, ybar_i]' [xbar_i, ybar_i]`` (one matrix product
+    and a batched Cholesky per block); the refinement uses the QR form, which is more accurate.
     """
     between = np.column_stack([st.xbar, st.ybar])
-    gram = st.within_r.T @ st.within_r + np.einsum(
-        "kg,gi,gj->kij", _weights(st.sizes, gammas), between, between, optimize=True
-    )
+    k = st.p + 1
+    outer = (between[:, :, None] * between[:, None, :]).reshape(len(between), k * k)
+    within = st.within_r.T @ st.within_r
+    size = max(1, _GRID_BLOCK_CELLS // len(between))
+    blocks = []
+    for start in range(0, len(gammas), size):
+        block = gammas[start : start + size]
+        gram = within + (_weights(st.sizes, block) @ outer).reshape(len(block), k, k)
+        blocks.append(_profiled_deviance_gram(st, block, gram, reml))
+    return np.concatenate(blocks)
+
+
+def _profiled_deviance_gram(st: _Stats, gammas: np.ndarray, gram: np.ndarray, reml: bool) -> np.ndarray:
+    """The profiled deviance at each gamma from its ``[X, y]' H^{-1} [X, y]`` (batched Cholesky)."""
     scale = np.sqrt(np.diagonal(gram, axis1=-2, axis2=-1))  # equilibrate before factorising
     scale = np.where(scale > 0, scale, 1.0)
     gram = gram / scale[:, :, None] / scale[:, None, :]
@@ -399,14 +522,29 @@ def _profiled_slope_curvature(st: _Stats, gamma: float, reml: bool) -> tuple[flo
     return d["g"], d["gg"] - d["gs"] ** 2 / d["ss"]
 
 
-def _newton(st: _Stats, lo: float, hi: float, start: float, reml: bool) -> float:
+def _check_not_exact(st: _Stats) -> None:
+    """Refuse a ``y`` that ``X`` fits exactly (least-squares residual 0 to rounding): both variances
+    would be 0 and nothing is estimable (lme4 fails there too)."""
+    y_norm = np.sqrt(np.sum(st.within_r[:, st.p] ** 2) + np.sum(st.sizes * st.ybar**2))
+    residual = abs(_factor(st, 0.0)[st.p, st.p])
+    if residual <= st.n * np.finfo(float).eps * y_norm:
+        raise InputError(
+            "y: the columns of X fit y exactly (every least-squares residual is 0 to rounding); "
+            "there is no variance to estimate"
+        )
+
+
+def _newton(st: _Stats, lo: float, hi: float, start: float, reml: bool) -> tuple[float, bool]:
     """Root of the score in ``[lo, hi]`` (score < 0 at lo, > 0 at hi): Newton, kept in the
-    bracket by bisection (geometric when ``lo > 0``, gamma spans decades)."""
+    bracket by bisection (geometric when ``lo > 0``, gamma spans decades). Returns
+    ``(gamma, converged)``; not converged when ``_NEWTON_STEPS`` steps did not meet the tolerance."""
     gamma = start
-    for _ in range(200):
+    for _ in range(_NEWTON_STEPS):
         slope, curvature = _profiled_slope_curvature(st, gamma, reml)
+        if not np.isfinite(slope):
+            return float(gamma), False
         if slope == 0.0:
-            return gamma
+            return gamma, True
         if slope < 0.0:
             lo = gamma
         else:
@@ -416,13 +554,14 @@ def _newton(st: _Stats, lo: float, hi: float, start: float, reml: bool) -> float
         if not lo < new < hi:
             new = np.sqrt(lo * hi) if lo > 0 else 0.5 * (lo + hi)
         if abs(new - gamma) <= 1e-13 * new or hi - lo <= 1e-15 * hi:
-            return float(new)
+            return float(new), True
         gamma = new
-    return float(gamma)
+    return float(gamma), False
 
 
-def _optimise_gamma(st: _Stats, reml: bool) -> tuple[float, bool]:
-    """Global grid search, then Newton on the analytic score; returns (gamma, converged).
+def _optimise_gamma(st: _Stats, reml: bool) -> tuple[float, str | None]:
+    """Global grid search, then Newton on the analytic score; returns ``(gamma, problem)``,
+    ``problem`` None when the optimiser converged, else what went wrong (for the message).
 
     The profiled deviance can have more than one local minimum (small designs), so each local
     minimum of the fast batched grid (at most ``_MAX_BASINS``, the lowest in the accurate QR form)
@@ -439,16 +578,24 @@ def _optimise_gamma(st: _Stats, reml: bool) -> tuple[float, bool]:
     if local.size > _MAX_BASINS:
         accurate = np.array([_profiled_deviance_qr(st, float(grid[k]), reml) for k in local])
         local = local[np.argsort(accurate)[:_MAX_BASINS]]
-    candidates: list[tuple[float, bool]] = []
+    candidates: list[tuple[float, str | None]] = []
     if _profiled_slope_curvature(st, 0.0, reml)[0] >= 0.0:
-        candidates.append((0.0, True))  # the boundary sigma2_u = 0 is a local minimum
+        candidates.append((0.0, None))  # the boundary sigma2_u = 0 is a local minimum
     for k in local:
         if k == len(grid) - 1:
-            candidates.append((float(grid[-1]), False))  # residual variance -> 0: not estimable
+            candidates.append((float(grid[-1]), (
+                f"the participant-to-residual variance ratio ran to the top of its range "
+                f"({grid[-1]:.0e}): the residual variance is not estimable (the within-participant "
+                "residuals are 0 to rounding)"
+            )))
             continue
         lo, hi = (float(grid[k - 1]) if k > 0 else 0.0), float(grid[k + 1])
         if _profiled_slope_curvature(st, lo, reml)[0] < 0.0 < _profiled_slope_curvature(st, hi, reml)[0]:
-            candidates.append((_newton(st, lo, hi, float(grid[k]) if k > 0 else 0.5 * hi, reml), True))
+            gamma, ok = _newton(st, lo, hi, float(grid[k]) if k > 0 else 0.5 * hi, reml)
+            candidates.append((gamma, None if ok else (
+                f"Newton's method on the score did not converge in {_NEWTON_STEPS} steps "
+                f"(variance ratio between {lo:.3g} and {hi:.3g})"
+            )))
         elif k > 0:
             # No sign change inside the bracket (flat score): minimise the deviance directly.
             found = optimize.minimize_scalar(
@@ -457,9 +604,12 @@ def _optimise_gamma(st: _Stats, reml: bool) -> tuple[float, bool]:
                 method="bounded",
                 options={"xatol": 1e-14 * hi},
             )
-            candidates.append((float(found.x), bool(found.success)))
+            candidates.append((float(found.x), None if found.success else (
+                f"the bounded 1-D search of the deviance did not converge ({found.message}; "
+                f"variance ratio between {lo:.3g} and {hi:.3g})"
+            )))
     if not candidates:
-        candidates.append((0.0, True))
+        candidates.append((0.0, None))
     values = [_profiled_deviance_qr(st, g, reml) for g, _ in candidates]
     return candidates[int(np.argmin(values))]
 
@@ -498,8 +648,11 @@ def _deviance_derivatives(st: _Stats, pt: _Point, s: float, reml: bool) -> dict[
     }
 
 
-def _derivatives(st: _Stats, pt: _Point, sigma2: float, reml: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Jacobian of Var(beta) and asymptotic covariance of (theta, sigma), both analytic.
+def _derivatives(
+    st: _Stats, pt: _Point, sigma2: float, reml: bool
+) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """Jacobian of Var(beta), asymptotic covariance of (theta, sigma), both analytic, and the
+    reason (or None) why that covariance could not be computed.
 
     ``Var(beta) = s M^{-1}``: ``dV/dgamma = -s M^{-1} (dM/dgamma) M^{-1}``, ``dV/ds = M^{-1}``; then
     the chain rule to ``theta = sqrt(gamma)``, ``sigma = sqrt(s)`` (lmerTest's parameters), whose
@@ -520,18 +673,47 @@ def _derivatives(st: _Stats, pt: _Point, sigma2: float, reml: bool) -> tuple[np.
         hess_gs = np.array([[d["gg"], d["gs"]], [d["gs"], d["ss"]]])
         hess = j @ hess_gs @ j + np.diag([2.0 * d["g"], 2.0 * d["s"]])
         jac = np.stack([2 * theta * dcov_gamma, 2 * sigma * dcov_s])
-    varpar_cov = 2.0 * _inv(hess)
-    return jac, varpar_cov
+    varpar_cov, problem = _varpar_covariance(hess)
+    return jac, varpar_cov, problem
 
 
-def _inv(matrix: np.ndarray) -> np.ndarray:
-    """Inverse of the small Hessian; NaN where it is singular or not finite (no df then)."""
-    try:
-        if np.all(np.isfinite(matrix)):
-            return np.linalg.inv(matrix)
-    except np.linalg.LinAlgError:
-        pass
-    return np.full(matrix.shape, np.nan)
+def _varpar_covariance(hess: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """``2 H^{-1}`` (lmerTest's ``A``), or NaN and the reason when ``H`` cannot be inverted.
+
+    ``H`` must be finite and positive definite (the estimate a minimum of the deviance) and not
+    numerically singular: the eigenvalues of ``H`` equilibrated to unit diagonal (invariant to the
+    units of theta and sigma) must all exceed ``_HESSIAN_TOL`` times the largest.
+    """
+    what = "the Hessian of the deviance in the variance parameters (theta = sigma_u / sigma_e, sigma_e)"
+    nan = np.full(hess.shape, np.nan)
+    if not np.all(np.isfinite(hess)):
+        return nan, f"{what} is not finite"
+    diag = np.diag(hess)
+    if np.any(diag <= 0.0):
+        return nan, f"{what} is not positive definite (the estimate is not a minimum of the deviance)"
+    root = np.sqrt(diag)
+    eigen = np.linalg.eigvalsh(hess / root[:, None] / root[None, :])
+    if eigen[0] <= 0.0:
+        return nan, f"{what} is not positive definite (the estimate is not a minimum of the deviance)"
+    if eigen[0] < _HESSIAN_TOL * eigen[-1]:
+        return nan, (
+            f"{what} is singular (condition number {eigen[-1] / eigen[0]:.1e} after equilibration): "
+            "the variance parameters are not identified"
+        )
+    return 2.0 * np.linalg.inv(hess), None
+
+
+def _satterthwaite_df(
+    internal: np.ndarray, cov: np.ndarray, jacobian: np.ndarray, varpar_cov: np.ndarray
+) -> np.ndarray:
+    """Satterthwaite df ``2 (L C L')^2 / (g' A g)`` of each row ``L`` of ``internal`` (all in the
+    fit's internal units); NaN, never infinite, where ``g' A g`` is not a positive finite number."""
+    variance = np.einsum("ri,ij,rj->r", internal, cov, internal)
+    grad = np.einsum("ri,kij,rj->rk", internal, jacobian, internal)
+    denom = np.einsum("rk,kl,rl->r", grad, varpar_cov, grad)
+    ok = np.isfinite(denom) & (denom > 0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(ok, 2.0 * variance**2 / np.where(ok, denom, 1.0), np.nan)
 
 
 def fit_random_intercept(
@@ -547,39 +729,93 @@ def fit_random_intercept(
     Satterthwaite df (Kuznetsova et al., J Stat Softw 2017). ``y`` (n,), ``X`` (n, p) with
     the intercept column included, ``groups`` (n,) any hashable labels, ``names`` the p
     coefficient names (default: the columns of a DataFrame ``X``). Rows must be complete: drop
-    missing ones first. Raises InputError for a rank-deficient ``X`` (naming the columns), fewer
-    than 2 participants, or no within-participant residual df (e.g. every participant seen once).
+    missing ones first. Raises InputError naming the argument, row and participant of a missing
+    or non-numeric value, the columns of a rank-deficient ``X``; also for fewer than 2
+    participants, no within-participant residual df (e.g. every participant seen once) or a ``y``
+    that ``X`` fits exactly. When the fit did not converge (see the module docstring) it issues a
+    :class:`~prt.errors.ConvergenceWarning` and ``converged`` is False. Time and memory grow
+    linearly with the rows (no n x n matrix).
+
+    Example (simulated): 30 participants before and after, a fall of 2 points. With complete
+    pre/post data the time test is the paired t test, so its df are exactly 30 - 1.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> groups = np.repeat(np.arange(30), 2)
+    >>> time = np.tile([0.0, 1.0], 30)
+    >>> y = 5.0 - 2.0 * time + rng.normal(size=30)[groups] + 0.5 * rng.normal(size=60)
+    >>> X = np.column_stack([np.ones(60), time])
+    >>> fit = fit_random_intercept(y, X, groups, ["intercept", "time"])
+    >>> test = fit.test("time")
+    >>> print(f"{test.estimate:.2f} (SE {test.se:.2f}), t{test.df:.2f} = {test.t:.1f}")
+    -1.96 (SE 0.13), t29.00 = -14.8
+    >>> fit.converged, fit.convergence_message
+    (True, 'converged')
     """
-    y, X, codes, labels, names = _check_inputs(y, X, groups, names)
-    st = _sufficient_stats(y, X, codes, len(labels))
-    _check_within_df(st, X, len(labels))
-    gamma, converged = _optimise_gamma(st, reml)
+    inputs = _check_inputs(y, X, groups, names)
+    labels, names = inputs.labels, inputs.names
+    n_groups = len(labels)
+    st = _sufficient_stats(inputs.y, inputs.X, inputs.codes, n_groups)
+    _check_within_df(st, inputs.X, n_groups)
+    _check_not_exact(st)
+    gamma, optimiser_problem = _optimise_gamma(st, reml)
     pt = _point(st, gamma)
     dof = _dof(st, reml)
     sigma2 = pt.q / dof
     cov = sigma2 * pt.m_inv
     cov = 0.5 * (cov + cov.T)
-    jac, varpar_cov = _derivatives(st, pt, sigma2, reml)
+    jac, varpar_cov, hessian_problem = _derivatives(st, pt, sigma2, reml)
+    df = _satterthwaite_df(np.eye(st.p), cov, jac, varpar_cov)
+    problems = [m for m in (optimiser_problem, hessian_problem) if m]
+    if hessian_problem is None and not np.all(np.isfinite(df)):
+        bad = ", ".join(repr(names[j]) for j in np.flatnonzero(~np.isfinite(df)))
+        problems.append(f"the Satterthwaite df of {bad} could not be computed")
+
+    # Back to the units of y and X (exact powers of 2).
+    y_scale, unit = inputs.y_scale, inputs.y_scale / inputs.x_scale
+    with np.errstate(over="ignore", invalid="ignore"):
+        beta = pt.beta * unit
+        cov_out = cov * unit[:, None] * unit[None, :]
+        sigma2_e = sigma2 * y_scale * y_scale
+        sigma2_u = gamma * sigma2 * y_scale * y_scale
+        blup = gamma * pt.a * pt.resid_mean * y_scale
+    tiny = np.finfo(float).tiny
+    representable = (
+        np.all(np.isfinite(cov_out)) and np.all(np.isfinite(beta)) and np.all(np.diag(cov_out) >= tiny)
+        and np.isfinite(sigma2_u) and tiny <= sigma2_e < np.inf
+    )
+    if not representable:
+        raise InputError(
+            "y, X: the estimates or their variances overflow or underflow double precision in the "
+            "units given; rescale y or the columns of X"
+        )
     log_det_h = float(np.sum(np.log1p(gamma * st.sizes)))
+    deviance = dof * (1.0 + np.log(2.0 * np.pi * sigma2) + 2.0 * np.log(y_scale)) + log_det_h
     if reml:
-        deviance = dof * (1.0 + np.log(2.0 * np.pi * sigma2)) + log_det_h + pt.log_det_m
-    else:
-        deviance = dof * (1.0 + np.log(2.0 * np.pi * sigma2)) + log_det_h
-    blup = gamma * pt.a * pt.resid_mean
+        deviance += pt.log_det_m + 2.0 * float(np.sum(np.log(inputs.x_scale)))
+
+    converged = not problems
+    message = "converged" if converged else "; ".join(problems)
+    if not converged:
+        consequence = "; Satterthwaite df and p are NaN" if not np.all(np.isfinite(df)) else ""
+        warnings.warn(f"the mixed model did not converge: {message}{consequence}", ConvergenceWarning, stacklevel=2)
     index = pd.Index(names)
     return MixedModelResult(
-        params=pd.Series(pt.beta, index=index, name="estimate"),
-        bse=pd.Series(np.sqrt(np.diag(cov)), index=index, name="se"),
-        cov_params=pd.DataFrame(cov, index=index, columns=index),
-        variance_components={"participant": float(gamma * sigma2), "residual": float(sigma2)},
+        params=pd.Series(beta, index=index, name="estimate"),
+        bse=pd.Series(np.sqrt(np.diag(cov_out)), index=index, name="se"),
+        cov_params=pd.DataFrame(cov_out, index=index, columns=index),
+        variance_components={"participant": float(sigma2_u), "residual": float(sigma2_e)},
         loglik=float(-0.5 * deviance),
-        converged=bool(converged),
+        converged=converged,
+        convergence_message=message,
         n_obs=st.n,
-        n_groups=len(labels),
+        n_groups=n_groups,
         reml=bool(reml),
         random_effects=pd.Series(blup, index=pd.Index(labels, name="participant"), name="intercept"),
+        _cov_internal=cov,
         _cov_jacobian=jac,
         _varpar_cov=varpar_cov,
+        _coef_scale=inputs.x_scale,
     )
 
 
@@ -591,6 +827,15 @@ PRIMARY_NAMES = (
 )
 
 
+def _column_floats(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A column as floats (missing -> NaN) and the mask of entries present but not numbers."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_complex_dtype(column):
+        return column.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(column), dtype=bool)
+    converted = [_to_float(v) for v in column.to_numpy(dtype=object)]
+    bad = np.array([v is None for v in converted], dtype=bool)
+    return np.array([np.nan if v is None else v for v in converted], dtype=float), bad
+
+
 def design_primary(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """The trial's primary design ``y ~ 1 + age + sex + time * arm`` (Ashar et al. 2022).
 
@@ -600,35 +845,61 @@ def design_primary(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndar
     references, so ``sex`` = 1 for female, ``time`` = 1 at post, ``placebo`` / ``usual_care`` are
     arm indicators, and ``time:placebo`` / ``time:usual_care`` are the differences in pre-to-post
     change from PRT (positive = the control arm improved less). Returns ``(y, X, groups, names)``.
+
+    Raises InputError naming the record (participant) and column of a value that is not a finite
+    number, an unknown arm, time or sex, a missing or non-numeric age, an arm, age or sex that
+    differs between a participant's rows, two values at one time, or a row without a participant.
     """
     needed = ("participant", "arm", "time", "age", "sex", "value")
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise InputError(f"design_primary: missing column(s) {', '.join(missing)}; expected {', '.join(needed)}")
-    rows = frame.loc[pd.to_numeric(frame["value"], errors="coerce").notna(), list(needed)]
+    value, value_bad = _column_floats(frame["value"])
+    keep = ~np.isnan(value) | value_bad
+    rows = frame.loc[keep, list(needed)]
+    value, value_bad = value[keep], value_bad[keep]
     if rows.empty:
         raise InputError("design_primary: no rows with a value")
+    no_id = rows["participant"].isna().to_numpy()
+    if no_id.any():
+        raise InputError(f"design_primary: row {rows.index[no_id][0]} has a value but no participant")
+    people = rows["participant"].to_numpy(object)
+
+    def record(mask: np.ndarray) -> str:
+        return f"record {people[np.flatnonzero(mask)[0]]}"
+
+    if value_bad.any():
+        raise InputError(f"{record(value_bad)}: value is not a number")
+    if not np.all(np.isfinite(value)):
+        raise InputError(f"{record(~np.isfinite(value))}: value is not finite")
     for column, allowed in (("arm", ARMS), ("time", _TIMES), ("sex", SEXES)):
-        bad = ~rows[column].isin(allowed)
+        bad = ~rows[column].isin(allowed).to_numpy()
         if bad.any():
-            who = rows.loc[bad, "participant"].iloc[0]
+            raise InputError(f"{record(bad)}: {column} is missing or not one of {', '.join(allowed)}")
+    age, age_bad = _column_floats(rows["age"])
+    bad = age_bad | ~np.isfinite(age)
+    if bad.any():
+        raise InputError(f"{record(bad)}: age is missing or not a number")
+    per_person = pd.DataFrame({"participant": people, "arm": rows["arm"].to_numpy(object),
+                               "sex": rows["sex"].to_numpy(object), "age": age})
+    counts = per_person.groupby("participant", sort=False)[["arm", "age", "sex"]].nunique()
+    for column in ("arm", "age", "sex"):
+        differs = counts.index[counts[column].to_numpy() > 1]
+        if len(differs):
             raise InputError(
-                f"record {who}: {column} is missing or not one of {', '.join(allowed)}"
+                f"record {differs[0]}: {column} differs between the participant's rows "
+                f"(one {column} per participant)"
             )
-    age = pd.to_numeric(rows["age"], errors="coerce")
-    if age.isna().any():
-        who = rows.loc[age.isna(), "participant"].iloc[0]
-        raise InputError(f"record {who}: age is missing or not a number")
-    dup = rows.duplicated(["participant", "time"])
+    dup = rows.duplicated(["participant", "time"]).to_numpy()
     if dup.any():
-        who = rows.loc[dup, "participant"].iloc[0]
-        raise InputError(f"record {who}: more than one value at the same time")
+        i = np.flatnonzero(dup)[0]
+        raise InputError(f"record {people[i]}: more than one value at {rows['time'].iloc[i]}")
     time = (rows["time"] == "post").to_numpy(float)
     placebo = (rows["arm"] == "placebo").to_numpy(float)
     usual = (rows["arm"] == "usual_care").to_numpy(float)
     X = np.column_stack([
         np.ones(len(rows)),
-        age.to_numpy(float),
+        age,
         (rows["sex"] == "female").to_numpy(float),
         time,
         placebo,
@@ -636,6 +907,4 @@ def design_primary(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndar
         time * placebo,
         time * usual,
     ])
-    y = pd.to_numeric(rows["value"]).to_numpy(float)
-    groups = rows["participant"].to_numpy(object)
-    return y, X, groups, list(PRIMARY_NAMES)
+    return value, X, people, list(PRIMARY_NAMES)

@@ -5,8 +5,9 @@
 #              "contrasts": "path.csv" (optional)}; one R start for many fits.
 #   data csv: columns y, g, x0 .. x{p-1} (the design matrix, intercept column included).
 #   contrasts csv: one row per contrast, p columns of weights.
-# Output (stdout): a JSON array, one object per job: names, estimate, se, df, t (Satterthwaite,
-# per coefficient), sigma2_u, sigma2_e, loglik, theta, and contrasts (estimate, se, df, t).
+# Output (stdout): a JSON array, one object per job: names, estimate, se, df, t, p (Satterthwaite,
+# per coefficient), sigma2_u, sigma2_e, loglik, theta, and contrasts (estimate, se, df, t, p).
+# Used live by tests/analysis/test_mixed_r_oracle.py and to freeze results (freeze_oracle.py).
 # A tight bobyqa tolerance makes lme4's optimum precise enough for 1e-6 comparisons.
 suppressPackageStartupMessages({
   library(lmerTest)
@@ -30,6 +31,7 @@ fit_one <- function(job) {
     se = I(unname(co[, "Std. Error"])),
     df = I(unname(co[, "df"])),
     t = I(unname(co[, "t value"])),
+    p = I(unname(co[, "Pr(>|t|)"])),
     sigma2_u = vc$vcov[vc$grp == "g"],
     sigma2_e = vc$vcov[vc$grp == "Residual"],
     loglik = as.numeric(logLik(fit)),
@@ -39,7 +41,7 @@ fit_one <- function(job) {
     L <- as.matrix(read.csv(job$contrasts))
     ct <- contest(fit, L, joint = FALSE)
     out$contrasts <- list(estimate = I(ct$Estimate), se = I(ct[["Std. Error"]]), df = I(ct$df),
-                          t = I(ct[["t value"]]))
+                          t = I(ct[["t value"]]), p = I(ct[["Pr(>|t|)"]]))
   }
   out
 }

@@ -1,0 +1,1 @@
+"""R oracle for prt.analysis.mixed: fit_lmer.R, freeze_oracle.py and the frozen results."""
