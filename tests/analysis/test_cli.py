@@ -167,3 +167,22 @@ def test_negative_counts_and_seeds_are_usage_errors(flat_csv, tmp_path, option):
     with pytest.raises(SystemExit) as exc:
         _run([flat_csv, "--out", tmp_path / "o", option, -1])
     assert exc.value.code == 2
+
+
+def test_dictionary_supplies_labels(boulder_wide_path, tmp_path):
+    """`--dictionary FILE`: a REDCap data dictionary's choices label the report's Table 1."""
+    dictionary = tmp_path / "dictionary.csv"
+    pd.DataFrame([
+        {"Variable / Field Name": "education", "Form Name": "demographics", "Section Header": "",
+         "Field Type": "radio", "Field Label": "Highest education",
+         "Choices, Calculations, OR Slider Labels": "1, Secondary | 2, Some tertiary | 3, Degree",
+         "Field Note": "", "Text Validation Type OR Show Slider Number": "", "Text Validation Min": "",
+         "Text Validation Max": "", "Identifier?": "", "Branching Logic (Show field only if...)": "",
+         "Required Field?": "", "Custom Alignment": "", "Question Number (surveys only)": "",
+         "Matrix Group Name": "", "Matrix Ranking?": "", "Field Annotation": ""},
+    ]).to_csv(dictionary, index=False)
+    out = tmp_path / "out"
+    assert _run([boulder_wide_path, "--out", out, "--bootstrap", 10, "--mediation-bootstrap", 0,
+                 "--dictionary", dictionary]) == 0
+    table1 = (out / "table1.csv").read_text()
+    assert "Some tertiary" in table1 and "Degree" in table1

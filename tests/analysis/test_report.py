@@ -243,4 +243,37 @@ def test_report_on_the_shared_data(boulder_wide_path, tmp_path):
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     _parse(html)
     assert "151 participants were randomized: 50 to Pain Reprocessing Therapy (PRT), 51" in html
-    assert "Comparison with the published trial" in html  # the built-in mapping: published figures beside ours
+    assert "Comparison with the published trial" in html  # the trial's own data: published figures beside ours
+    assert not re.search(r"\bcode \d", html)  # coded fields show their codebook labels (issue 11)
+    assert "Weight, pounds" in html and "College graduate" in html
+
+
+def test_dataset_is_identified_by_content_not_by_mapping(boulder_wide_path):
+    """Issue 11 audit: a simulated or altered trial in the Boulder layout is not "the published trial"."""
+    from prt.analysis.engine import dataset_of
+    from prt.data import TrialData
+    from prt.trial.simulation import simulate_trial
+
+    trial = read_trial(boulder_wide_path)
+    assert dataset_of(trial) == "boulder-back-pain-study"
+    m = trial.measures.copy()
+    first = m.index[m["outcome"] == "pain_intensity"][0]
+    m.loc[first, "value"] = 10.0 - m.loc[first, "value"] if m.loc[first, "value"] != 5 else 4.0
+    assert dataset_of(TrialData.from_frames(trial.participants, m, trial.text, mapping=trial.mapping)) == "custom"
+    simulated = simulate_trial(151, seed=2022)
+    assert simulated.mapping.name == trial.mapping.name and dataset_of(simulated) == "simulated"
+
+
+def test_simulated_report_says_what_it_is(tmp_path):
+    from prt.analysis.engine import run_analysis
+    from prt.trial.convert import write_trial
+    from prt.trial.simulation import simulate_trial
+
+    path = tmp_path / "sim.csv"
+    write_trial(simulate_trial(60, seed=5), path, "long")
+    trial = read_trial(path)
+    results = run_analysis(trial, bootstrap=20, mediation_bootstrap=0, seed=1)
+    assert results.meta["dataset"] == "simulated"
+    html = render_report(results, trial)
+    assert "Simulated PRT trial" in html and "not real participants" in html
+    assert "Boulder Back Pain Study" not in html and "Comparison with the published trial" not in html

@@ -29,6 +29,8 @@ def register(commands, groups) -> None:
                    help="bootstrap resamples per mediation model (default 5000)")
     p.add_argument("--seed", type=_count, default=0, metavar="S", help="random seed, 0 or more (default 0)")
     p.add_argument("--mapping", metavar="FILE", help="YAML/JSON mapping of a non-Boulder REDCap project")
+    p.add_argument("--dictionary", metavar="FILE",
+                   help="REDCap data dictionary CSV: value labels, units and ranges of the project's fields")
     p.set_defaults(handler=_analyze)
 
 
@@ -47,7 +49,7 @@ def _analyze(args) -> int:
     from prt.data import load_mapping, read_trial
 
     mapping = load_mapping(args.mapping) if args.mapping else None
-    trial = read_trial(args.input, mapping=mapping)
+    trial = read_trial(args.input, mapping=mapping, dictionary=args.dictionary)
     with _progress_bar(sys.stderr.isatty()) as progress:
         results = run_analysis(trial, bootstrap=args.bootstrap, mediation_bootstrap=args.mediation_bootstrap,
                                seed=args.seed, progress=progress)

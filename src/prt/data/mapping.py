@@ -245,6 +245,10 @@ def _boulder_events() -> dict[str, str]:
 
 _YES_NO = {"1": "Yes", "0": "No"}
 
+#: Participant column that ``prt simulate`` sets to 1 for every synthetic participant, carried in
+#: every layout, so an analysis can say its data are simulated (and never "the published trial").
+SIMULATED_FIELD = "prt_simulated"
+
 #: The Boulder Back Pain Study's REDCap project (the shared public export's names; codes, labels
 #: and units from the trial's REDCap codebook, docs: trial-protocol-notes "Demographic and
 #: screening codes").
@@ -260,6 +264,7 @@ BOULDER_MAPPING = Mapping(
     # REDCap score field -> outcome, from the instruments' data_fields (pain_avg -> pain_intensity)
     fields={f: o for f, o in redcap_fields().items() if f != o},
     participant_fields={
+        SIMULATED_FIELD: SIMULATED_FIELD,
         "education": "education",
         "ethnicity": "ethnicity",
         "hispanic": "hispanic",

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from prt.data.mapping import ARMS, BOULDER_MAPPING, RECORDED_SEXES, TIMEPOINTS, Mapping, code_key
+from prt.data.mapping import ARMS, BOULDER_MAPPING, RECORDED_SEXES, SIMULATED_FIELD, TIMEPOINTS, Mapping, code_key
 from prt.errors import InputError
 
 MEASURE_COLUMNS = ("participant", "timepoint", "outcome", "value")
@@ -137,6 +137,14 @@ class TrialData:
         return self.mapping.unit_of(column)
 
     # ------------------------------------------------------------------ views
+    @property
+    def origin(self) -> str:
+        """``"simulated"`` when every participant carries ``prt simulate``'s marker, else ``"data"``."""
+        marker = self.participants.get(SIMULATED_FIELD)
+        if marker is not None and len(marker) and (pd.to_numeric(marker, errors="coerce") == 1).all():
+            return "simulated"
+        return "data"
+
     @property
     def arms(self) -> pd.Series:
         """Arm of each participant (index participant)."""

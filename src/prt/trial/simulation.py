@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from prt.data import TrialData
+from prt.data.mapping import SIMULATED_FIELD
 from prt.errors import InputError
 from prt.trial.inputs import check_seed
 from prt.vocabulary import ARMS, BASELINE_SOURCES, PRIMARY_OUTCOME, outcome_ranges
@@ -307,6 +308,7 @@ def simulate_trial(
     ids = np.array([str(i + 1) for i in range(n)])
     covariates = _covariates(n, cal, rng)
     participants = pd.DataFrame({"participant": ids, "arm": arms, **covariates}).set_index("participant")
+    participants[SIMULATED_FIELD] = 1.0  # marks the data as synthetic in every layout it is written to
 
     all_timepoints = list(dict.fromkeys(t for o in outcomes for t in cal["outcomes"][o]["timepoints"]))
     attend = _attendance(cal, arms, all_timepoints, attrition, rng)
