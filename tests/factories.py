@@ -60,3 +60,11 @@ def make_trial(n: int = 15, seed: int = 0, *, outcomes: Sequence[str] = ("pain_i
                     rows.append((pid, timepoint, o, value))
     measures = pd.DataFrame(rows, columns=["participant", "timepoint", "outcome", "value"])
     return TrialData.from_frames(participants, measures)
+
+
+def in_range(measures: pd.DataFrame) -> pd.DataFrame:
+    """Measures with each value clipped into its outcome's declared range (out-of-range is an error)."""
+    bounds = measures["outcome"].map(lambda o: outcome_range(o) or (-np.inf, np.inf))
+    low = bounds.map(lambda b: b[0]).astype(float)
+    high = bounds.map(lambda b: b[1]).astype(float)
+    return measures.assign(value=measures["value"].astype(float).clip(low, high))

@@ -11,6 +11,7 @@ from scipy import stats
 
 from prt.analysis import effects as E
 from prt.data import TrialData, read_trial
+from tests.factories import in_range
 
 
 def test_hedges_g_by_hand():
@@ -97,7 +98,7 @@ def _small_trial():
             rows.append((pid, "post", "pain_intensity", base - drop + rng.normal()))
         rows.append((pid, "post", "odi", 30 + base - 4 * drop + rng.normal()))
     measures = pd.DataFrame(rows, columns=["participant", "timepoint", "outcome", "value"])
-    return TrialData.from_frames(participants, measures)
+    return TrialData.from_frames(participants, in_range(measures))
 
 
 def test_plan_groups_cells_by_observed_participants():

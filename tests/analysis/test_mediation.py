@@ -10,6 +10,7 @@ from scipy import special, stats
 from prt.analysis import effects as E
 from prt.analysis import mediation as M
 from prt.data import TrialData
+from tests.factories import in_range
 
 
 def _V(seed=0, n=120, a=0.8, b=0.6, c_prime=0.2):
@@ -118,8 +119,8 @@ def _trial(seed=1, n=40):
         for t in ("1mo", "12mo"):
             rows.append((pid, t, "pain_intensity", pain0[i] + 0.3 * (fear_post[i] - fear0[i]) + rng.normal(0, 1)))
             rows.append((pid, t, "tsk11", fear_post[i] + rng.normal(0, 2)))
-    return TrialData.from_frames(participants, pd.DataFrame(rows, columns=["participant", "timepoint",
-                                                                           "outcome", "value"]))
+    return TrialData.from_frames(participants, in_range(pd.DataFrame(rows, columns=["participant", "timepoint",
+                                                                                    "outcome", "value"])))
 
 
 def test_mediation_on_a_trial_finds_the_built_in_path():

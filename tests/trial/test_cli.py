@@ -37,10 +37,13 @@ def trial(tmp_path, capsys):
     assert run(capsys, "trial", "enrol", "a1", "--log", s)[0] == 0
     assert run(capsys, "trial", "enrol", "a5", "--log", s)[0] == 0
     assert run(capsys, "trial", "enrol", "a4", "--log", s, "--not-enrolled", "declined")[0] == 0
-    assert run(capsys, "trial", "init-log", "--log", a, "--seed", "7")[0] == 0
+    key = str(tmp_path / "k.key")
+    assert run(capsys, "trial", "keygen", "--out", key)[0] == 0
+    assert run(capsys, "trial", "init-log", "--log", a, "--key", key, "--seed", "7")[0] == 0
     heads = {}
     for pid, factors in FACTORS.items():
-        code, out, _ = run(capsys, "trial", "allocate", "--log", a, "--screening-log", s, "--participant", pid,
+        code, out, _ = run(capsys, "trial", "allocate", "--log", a, "--key", key, "--screening-log", s,
+                           "--participant", pid,
                            *[x for f in factors for x in ("--factor", f)], "--json")
         assert code == 0
         result = json.loads(out)
@@ -51,14 +54,15 @@ def trial(tmp_path, capsys):
 
 def test_workflow(trial, capsys):
     tmp_path, s, a, heads = trial
-    code, out, _ = run(capsys, "trial", "verify-log", a, "--head", heads["a5"])
+    key = str(tmp_path / "k.key")
+    code, out, _ = run(capsys, "trial", "verify-log", a, "--key", key, "--head", heads["a5"])
     assert code == 0 and "2 allocations" in out
-    code, out, _ = run(capsys, "trial", "replay-log", a, "--json")
+    code, out, _ = run(capsys, "trial", "replay-log", a, "--key", key, "--json")
     assert code == 0 and [r["participant"] for r in json.loads(out)] == ["a1", "a5"]
     (tmp_path / "flow.csv").write_text(
         "participant,received,not_received_reason,follow_up,follow_up_reason,analysed,not_analysed_reason\n"
         "a1,yes,,completed,,yes,\na5,no,moved away,lost,moved away,no,no data\n")
-    code, out, _ = run(capsys, "trial", "consort", "--screening-log", s, "--allocation-log", a,
+    code, out, _ = run(capsys, "trial", "consort", "--screening-log", s, "--allocation-log", a, "--key", key,
                        "--flow", str(tmp_path / "flow.csv"), "--out", str(tmp_path / "consort"), "--json")
     assert code == 0
     counts = json.loads(out)
@@ -71,14 +75,14 @@ def test_allocation_refusals_exit_2_and_leave_the_log_alone(trial, capsys):
     tmp_path, s, a, _ = trial
     before = open(a, "rb").read()
     cases = [
-        (["--participant", "a1", *sum((["--factor", f] for f in FACTORS["a1"]), [])], "already allocated"),
         (["--participant", "a2", *sum((["--factor", f] for f in FACTORS["a1"]), [])], "'ineligible'"),
         (["--participant", "a3", *sum((["--factor", f] for f in FACTORS["a1"]), [])], "'incomplete'"),
         (["--participant", "a4", *sum((["--factor", f] for f in FACTORS["a1"]), [])], "not enrolled"),
         (["--participant", "a9", "--factor", "age=40"], "'not screened'"),
     ]
     for extra, message in cases:
-        code, _, err = run(capsys, "trial", "allocate", "--log", a, "--screening-log", s, *extra)
+        code, _, err = run(capsys, "trial", "allocate", "--log", a, "--key", str(tmp_path / "k.key"),
+                           "--screening-log", s, *extra)
         assert code == 2 and message in err and err.count("\n") == 1
     run(capsys, "trial", "enrol", "a9", "--log", s)
     assert open(a, "rb").read() == before
@@ -89,7 +93,9 @@ def test_missing_factor_and_broken_log_exit_2(trial, capsys):
     (tmp_path / "more.csv").write_text(ANSWERS.splitlines()[0] + "\nb1,45,yes,6,7,3,yes,no,no\n")
     run(capsys, "trial", "screen", str(tmp_path / "more.csv"), "--log", s)
     run(capsys, "trial", "enrol", "b1", "--log", s)
-    code, _, err = run(capsys, "trial", "allocate", "--log", a, "--screening-log", s, "--participant", "b1",
+    key = str(tmp_path / "k.key")
+    code, _, err = run(capsys, "trial", "allocate", "--log", a, "--key", key, "--screening-log", s,
+                       "--participant", "b1",
                        "--factor", "age=45", "--factor", "sex=male", "--factor", "pain=6")
     assert code == 2 and "'b1'" in err and "opioid" in err
     lines = open(a).read().splitlines()
@@ -98,11 +104,11 @@ def test_missing_factor_and_broken_log_exit_2(trial, capsys):
     lines[1] = json.dumps(entry)
     open(a, "w").write("\n".join(lines) + "\n")
     for command in ("verify-log", "replay-log"):
-        code, _, err = run(capsys, "trial", command, a)
-        assert code == 2 and "line 2" in err and "edited" in err
+        code, _, err = run(capsys, "trial", command, a, "--key", key)
+        assert code == 3 and "line 2" in err and "edited" in err
     open(a, "w").write("\n".join([lines[0], lines[2]]) + "\n")
-    code, _, err = run(capsys, "trial", "verify-log", a)
-    assert code == 2 and "removed" in err
+    code, _, err = run(capsys, "trial", "verify-log", a, "--key", key)
+    assert code == 3 and "removed" in err
 
 
 def test_simulate_allocation_json(capsys):
@@ -142,8 +148,10 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
     assert code == 2 and "not found" in err
     code, _, err = run(capsys, "trial", "verify-log", str(tmp_path / "nope.jsonl"))
     assert code == 2 and "not found" in err
-    run(capsys, "trial", "init-log", "--log", str(tmp_path / "a.jsonl"))
-    code, _, err = run(capsys, "trial", "init-log", "--log", str(tmp_path / "a.jsonl"))
+    run(capsys, "trial", "keygen", "--out", str(tmp_path / "k.key"))
+    run(capsys, "trial", "init-log", "--log", str(tmp_path / "a.jsonl"), "--key", str(tmp_path / "k.key"))
+    code, _, err = run(capsys, "trial", "init-log", "--log", str(tmp_path / "a.jsonl"), "--key",
+                       str(tmp_path / "k.key"))
     assert code == 2 and "already exists" in err
 
 

@@ -1,10 +1,17 @@
-"""Eligibility: each criterion's boundary, all reasons reported, incomplete screens, site rules, log."""
+"""Eligibility: each criterion's boundary, all reasons reported, incomplete screens, site rules, log,
+answers checked against their declared ranges, the factor answers kept for allocation."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prt.errors import InputError
+from prt.trial import allocation_log
+from prt.trial.minimization import TRIAL_CONFIG
 from prt.trial.eligibility import (
     ScreeningLog,
     append_screenings,
@@ -129,3 +136,119 @@ def test_screening_log_round_trip_latest_wins_and_enrolment(tmp_path):
         record_enrolment(log, "b", True)
     with pytest.raises(InputError, match="'a'.*reason"):
         record_enrolment(log, "a", False)
+
+
+# ----------------------------------------------------------------------------- declared ranges
+@pytest.mark.parametrize("field, value, span", [
+    ("pain_avg_week", 15, "0-10"), ("pain_avg_week", -1, "0-10"), ("back_pain_intensity", "11", "0-10"),
+    ("leg_pain_intensity", 10.5, "0-10"), ("age", 130, "0-120"),
+])
+def test_answers_outside_their_declared_range_are_errors(field, value, span):
+    """Pain 15 on a 0-10 item is not 'eligible': the range comes from the instrument definition."""
+    with pytest.raises(InputError, match=f"record 'r7', field '{field}': outside the declared range {span}") as exc:
+        screen("r7", with_(**{field: value}))
+    assert str(value) not in str(exc.value).replace(span, "")
+
+
+def test_the_pain_range_is_the_instruments():
+    from prt.vocabulary import outcome_range
+
+    ranges = default_rules().ranges
+    assert (ranges["pain_avg_week"].min, ranges["pain_avg_week"].max) == outcome_range("pain_intensity")
+    assert "bpi_sf" in ranges["pain_avg_week"].source
+
+
+@pytest.mark.parametrize("value", ["4_5", "1e1", "45 years", "inf", "\u0664\u0665"])
+def test_numbers_must_be_plain_decimals(value):
+    with pytest.raises(InputError, match="'r7', field 'age': expected"):
+        screen("r7", with_(age=value))
+
+
+def test_site_files_can_declare_field_ranges_and_are_parsed_strictly(tmp_path):
+    site = tmp_path / "site.yaml"
+    site.write_text("site: denver\nfields:\n  age: {min: 18, max: 99}\n  pain_now: {outcome: pain_intensity}\n"
+                    "rules:\n  - {code: pain_now_low, field: pain_now, check: at_least, min: 2}\n")
+    rules = load_rules(site=site)
+    with pytest.raises(InputError, match="'pain_now'.*0-10"):
+        screen("r1", with_(pain_now=12), rules)
+    with pytest.raises(InputError, match="'age'.*18-99"):
+        screen("r1", with_(age=17), rules)
+    site.write_text("site: denver\nsite: boulder\nrules: []\n")
+    with pytest.raises(InputError, match="more than once"):
+        load_rules(site=site)
+    site.write_text("fields:\n  x: {instrument: nope}\nrules: []\n")
+    with pytest.raises(InputError, match="unknown instrument"):
+        load_rules(site=site)
+
+
+# ----------------------------------------------------------------------------- factor answers kept
+def test_an_eligible_screening_keeps_only_the_factor_answers():
+    answers = with_(sex="female", opioid="no", weight=180)
+    result = screen("r1", answers, factors=TRIAL_CONFIG.factors)
+    assert result.answers == {"age": 45, "sex": "female", "pain_avg_week": 6, "opioid": "no"}
+    assert result.to_dict()["answers"] == result.answers
+    assert screen("r1", {**answers, "age": 80}, factors=TRIAL_CONFIG.factors).answers == {}
+    assert "answers" not in screen("r1", with_(mri_safe=""), factors=TRIAL_CONFIG.factors).to_dict()
+    with pytest.raises(InputError, match="'r1', field 'sex' \\(minimization factor 'sex'\\): expected one of"):
+        screen("r1", with_(sex="F"), factors=TRIAL_CONFIG.factors)
+
+
+def test_kept_answers_round_trip_through_the_log(tmp_path):
+    log = tmp_path / "s.jsonl"
+    append_screenings(log, [screen("a", with_(sex="male", opioid="yes"), factors=TRIAL_CONFIG.factors)])
+    read = read_screening_log(log)
+    assert read.answers("a") == {"age": 45, "sex": "male", "pain_avg_week": 6, "opioid": "yes"}
+    assert read.answers("nobody") == {}
+
+
+def test_a_duplicated_id_in_one_batch_is_an_error_naming_it():
+    rows = [{**OK, "participant": "a"}, {**OK, "participant": "b"}, {**with_(age=20), "participant": " a "}]
+    with pytest.raises(InputError, match="row 3: record 'a' appears again \\(first in row 1\\)"):
+        screen_table(rows)
+    with pytest.raises(InputError, match="row 12: record 'a' appears again \\(first in row 10\\)"):
+        screen_table(rows, rows=[10, 11, 12])
+
+
+def test_a_failed_append_leaves_no_file_and_no_partial_line(tmp_path, monkeypatch):
+    log = tmp_path / "s.jsonl"
+    real_write = os.write
+
+    def half_write(fd, data):
+        return real_write(fd, data[: len(data) // 2])
+
+    monkeypatch.setattr(allocation_log.os, "write", half_write)
+    with pytest.raises(OSError, match="short write"):
+        append_screenings(log, [screen("a", OK), screen("b", OK)])
+    assert not log.exists()                     # no 0-byte log left behind
+    monkeypatch.setattr(allocation_log.os, "write", real_write)
+    append_screenings(log, [screen("a", OK)])
+    before = log.read_bytes()
+    monkeypatch.setattr(allocation_log.os, "write", half_write)
+    with pytest.raises(OSError):
+        append_screenings(log, [screen("b", OK)])
+    assert log.read_bytes() == before
+
+
+def test_the_screening_log_is_parsed_strictly(tmp_path):
+    log = tmp_path / "s.jsonl"
+    log.write_text('{"type":"screening","participant":"a","status":"eligible","status":"ineligible"}\n')
+    with pytest.raises(InputError, match="line 1.*'status' appears more than once"):
+        read_screening_log(log)
+
+
+@settings(max_examples=200, deadline=None)
+@given(answers=st.dictionaries(
+    st.sampled_from(list(OK) + ["sex", "opioid"]),
+    st.one_of(st.none(), st.booleans(), st.integers(-1000, 1000), st.floats(allow_nan=True, allow_infinity=True),
+              st.text(max_size=8), st.sampled_from(["yes", "no", "female", "male", "4_5", "1e1", "6.5"]))))
+def test_screening_input_surface_fuzz(answers):
+    """Any answers: a result whose kept answers are valid factor values, or an InputError."""
+    try:
+        result = screen("r1", answers, factors=TRIAL_CONFIG.factors)
+    except InputError:
+        return
+    assert result.status in ("eligible", "ineligible", "incomplete")
+    assert not result.answers or result.status == "eligible"
+    by_field = {f.source_field: f for f in TRIAL_CONFIG.factors}
+    for name, value in result.answers.items():
+        by_field[name].value_of(value, "r1")

@@ -1,4 +1,5 @@
-"""Minimization: hand-computed imbalance scores for each measure, probabilities, draws, binning."""
+"""Minimization: hand-computed imbalance scores for each measure, probabilities, draws, binning,
+the arm-size rule of Xiao et al. (2012), the trial's default config, and factor value checks."""
 
 from __future__ import annotations
 
@@ -20,13 +21,17 @@ from prt.trial.minimization import (
     arm_from_draw,
     imbalance_scores,
     load_config,
+    parse_factor_args,
+    parse_number,
 )
+from prt.vocabulary import outcome_range
 
 SEX = Factor("sex", ("female", "male"))
 PAIN = Factor("pain", ("0-3", "4-5", "6-7", "8-10"), cuts=(4.0, 6.0, 8.0))
 
 
 def small(measure="range", weights=(1.0, 1.0), ratios=None, **kw) -> MinimizationConfig:
+    kw.setdefault("max_arm_difference", None)
     return MinimizationConfig(
         arms=("A", "B", "C"),
         factors=(dataclasses.replace(SEX, weight=weights[0]), dataclasses.replace(PAIN, weight=weights[1])),
@@ -206,3 +211,171 @@ def test_config_round_trips_through_yaml(tmp_path):
     path.write_text("arms: [a, b]\nfactors: []\ncolour: red\n")
     with pytest.raises(InputError, match="colour"):
         load_config(path)
+
+
+# ----------------------------------------------------------------------------- KL by hand, three arms
+def test_kl_three_arms_by_hand():
+    """Arms A, B, C; sex only; A holds one female, B one male, C nobody; a female arrives (smoothing 0.5).
+
+    Level distributions (female, male) and J(p, q) = (p1 - q1) ln(p1 q2 / (q1 p2)) for two levels:
+    to A: A (5/6, 1/6), B (1/4, 3/4), C (1/2, 1/2): J_AB = 7/12 ln 15, J_AC = 1/3 ln 5, J_BC = 1/4 ln 3;
+    to B: A (3/4, 1/4), B (1/2, 1/2), C (1/2, 1/2): J_AB = J_AC = 1/4 ln 3, J_BC = 0;
+    to C: A (3/4, 1/4), B (1/4, 3/4), C (3/4, 1/4): J_AB = ln 3, J_AC = 0, J_BC = ln 3.
+    """
+    config = MinimizationConfig(arms=("A", "B", "C"), factors=(SEX,), measure="kl", kl_smoothing=0.5)
+    m = Minimization(config)
+    m.record((0,), "A")
+    m.record((1,), "B")
+    proposal = m.propose({"sex": "female"})
+    log = math.log
+    expected = (7 / 12 * log(15) + log(5) / 3 + log(3) / 4, log(3) / 2, 2 * log(3))
+    assert proposal.scores == pytest.approx(expected, abs=1e-12)
+    # the trial's coin: the minimizing arm 0.8, the others 0.1 each (Xiao et al.'s P_k for three arms)
+    assert proposal.probabilities == pytest.approx((0.1, 0.8, 0.1))
+
+
+def test_kl_weights_scale_and_ratios_do_not_enter_the_divergence():
+    base = MinimizationConfig(arms=("A", "B", "C"), factors=(SEX,), measure="kl")
+    counts = np.zeros((1, 1, 2, 3), dtype=np.int64)
+    counts[0, 0, 0, 0] = counts[0, 0, 1, 1] = 1
+    scores = imbalance_scores(base, counts, np.array([[0]]))[0]
+    heavy = dataclasses.replace(base, factors=(dataclasses.replace(SEX, weight=2.5),))
+    assert imbalance_scores(heavy, counts, np.array([[0]]))[0] == pytest.approx(2.5 * scores)
+    ratio = dataclasses.replace(base, ratios=(2, 1, 1))   # KL compares distributions, not sizes
+    assert imbalance_scores(ratio, counts, np.array([[0]]))[0] == pytest.approx(scores)
+
+
+# ----------------------------------------------------------------------------- arm-size rule
+def test_arm_size_rule_by_hand():
+    """Xiao et al.: sizes differing by D(n) = 4 or more send the newcomer to the smallest arm with
+    p_D(n) = 0.9; the rest of that coin (0.05 per other arm) falls through to the KL coin."""
+    config = small(max_arm_difference=4, p_smaller_arm=0.9)
+    scores = np.array([[1.0, 0.0, 2.0]])                       # KL coin alone: (0.1, 0.8, 0.1)
+    below = allocation_probabilities(config, scores, 10, arm_totals=np.array([[4, 1, 1]]))
+    assert below[0] == pytest.approx((0.1, 0.8, 0.1))          # a difference of 3: no rule
+    one = allocation_probabilities(config, scores, 10, arm_totals=np.array([[5, 3, 1]]))
+    assert one[0] == pytest.approx((0.1 * 0.1, 0.1 * 0.8, 0.9 + 0.1 * 0.1))
+    # B and C tie as smallest: Q = 0.9 + 0.05 shared by both, the KL coin gets 1 - Q = 0.05
+    two = allocation_probabilities(config, scores, 10, arm_totals=np.array([[5, 1, 1]]))
+    assert two[0] == pytest.approx((0.05 * 0.1, 0.475 + 0.05 * 0.8, 0.475 + 0.05 * 0.1))
+    assert two.sum() == pytest.approx(1.0)
+
+
+def test_arm_size_rule_uses_ratio_adjusted_sizes_and_is_never_skipped():
+    config = small(ratios=(2, 1, 1), max_arm_difference=4, p_smaller_arm=1.0)
+    scores = np.array([[0.0, 1.0, 2.0]])
+    # A 8 of ratio 2 is 4 per unit: no difference with B and C at 4
+    assert allocation_probabilities(config, scores, 12, arm_totals=np.array([[8, 4, 4]]))[0] == pytest.approx(
+        (0.8, 0.1, 0.1))
+    assert allocation_probabilities(config, scores, 12, arm_totals=np.array([[16, 4, 8]]))[0] == pytest.approx(
+        (0, 1, 0))
+    with pytest.raises(ValueError, match="arm_totals"):
+        allocation_probabilities(config, scores, 12)
+
+
+def test_the_arm_size_rule_stops_kl_from_drifting():
+    """Regression: KL on within-arm distributions alone lets arm sizes drift apart (a newcomer moves
+    a big arm's distribution least); with the rule the trial's config keeps them close."""
+    from prt.trial.randomization_simulation import compare_schemes
+
+    drift = compare_schemes(dataclasses.replace(TRIAL_CONFIG, max_arm_difference=None), 151, 60, seed=5,
+                            schemes=("minimization",))["minimization"]
+    kept = compare_schemes(TRIAL_CONFIG, 151, 60, seed=5, schemes=("minimization",))["minimization"]
+    assert drift.arm_range_mean > 10
+    assert kept.arm_range_mean < 4 and kept.marginal_max_mean < 5
+
+
+def test_trial_config_is_the_cited_kl_method():
+    assert TRIAL_CONFIG.measure == "kl" and TRIAL_CONFIG.p_preferred == 0.8
+    assert (TRIAL_CONFIG.max_arm_difference, TRIAL_CONFIG.p_smaller_arm) == (4, 0.9)
+    age, sex, pain, opioid = TRIAL_CONFIG.factors
+    assert pain.bounds == outcome_range("pain_intensity") and pain.source_field == "pain_avg_week"
+    assert age.bounds == (0, 120) and sex.source_field == "sex"
+    assert MinimizationConfig(arms=("a", "b"), factors=(SEX,)).measure == "kl"   # the defaults are the trial's
+    assert load_config(None).to_dict()["measure"] == "kl"
+
+
+# ----------------------------------------------------------------------------- factor values
+@pytest.mark.parametrize("value", ["4_5", "1e1", "inf", "nan", "\u0664\u0665", "45 years", "", True, None,
+                                   float("inf")])
+def test_numbers_are_plain_decimals(value):
+    with pytest.raises(InputError, match="'p9'"):
+        TRIAL_CONFIG.factors[0].level_of(value, "p9")
+
+
+@pytest.mark.parametrize("text, number", [("45", 45.0), (" 45 ", 45.0), ("6.5", 6.5), ("-0", 0.0), (".5", 0.5),
+                                          (7, 7.0), (7.25, 7.25)])
+def test_plain_decimals_parse(text, number):
+    assert parse_number(text, "x") == number
+
+
+def test_out_of_range_factors_are_errors_without_the_value():
+    age, _, pain, _ = TRIAL_CONFIG.factors
+    with pytest.raises(InputError, match="'p9', factor 'age': outside the factor's range 0-120") as exc:
+        age.level_of("200", "p9")
+    assert "200" not in str(exc.value)
+    with pytest.raises(InputError, match="'pain'.*0-10"):
+        pain.level_of(15, "p9")
+    assert pain.level_of(10, "p9") == 3 and age.level_of(0, "p9") == 0
+
+
+def test_factor_values_come_from_the_screening_record():
+    record = {"age": 50, "sex": "female", "pain_avg_week": 5, "opioid": "no"}
+    assert TRIAL_CONFIG.factor_values("p1", record) == {"age": 50, "sex": "female", "pain": 5, "opioid": "no"}
+    # a value given must agree (numbers compare as numbers); it fills a factor the record lacks
+    assert TRIAL_CONFIG.factor_values("p1", record, {"age": "50.0", "sex": " female "})["age"] == 50
+    partial = {"age": 50, "pain_avg_week": 5.5}
+    assert TRIAL_CONFIG.factor_values("p1", partial, {"sex": "male", "opioid": "yes"}) == {
+        "age": 50, "sex": "male", "pain": 5.5, "opioid": "yes"}
+    for name, value in (("age", "200"), ("age", "51"), ("sex", "male"), ("pain", "15")):
+        with pytest.raises(InputError, match=f"'p1', factor '{name}'") as exc:
+            TRIAL_CONFIG.factor_values("p1", record, {name: value})
+        assert value not in str(exc.value)
+    with pytest.raises(InputError, match="'p1', factor 'opioid': no value"):
+        TRIAL_CONFIG.factor_values("p1", partial, {"sex": "male"})
+    with pytest.raises(InputError, match="unknown factor.*weight"):
+        TRIAL_CONFIG.factor_values("p1", record, {"weight": "80"})
+
+
+def test_parse_factor_args():
+    assert parse_factor_args(["age=45", " sex = female ", "note=a=b"]) == {"age": "45", "sex": "female",
+                                                                          "note": "a=b"}
+    with pytest.raises(InputError, match="NAME=VALUE"):
+        parse_factor_args(["age"])
+    with pytest.raises(InputError, match="NAME=VALUE"):
+        parse_factor_args(["=45"])
+    with pytest.raises(InputError, match="'age' given twice"):
+        parse_factor_args(["age=45", "age=46"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(args=st.lists(st.text(max_size=12), max_size=6),
+       record=st.dictionaries(st.sampled_from(["age", "sex", "pain_avg_week", "opioid", "x"]),
+                              st.one_of(st.none(), st.booleans(), st.integers(-300, 300),
+                                        st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8))))
+def test_factor_input_surface_fuzz(args, record):
+    """Whatever the command line and screening record hold: a checked mapping or an InputError."""
+    try:
+        values = TRIAL_CONFIG.factor_values("p", record, parse_factor_args(args))
+    except InputError:
+        return
+    assert TRIAL_CONFIG.levels_of(values, "p")
+
+
+def test_config_files_are_strict(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text("arms: [a, b]\nfactors:\n  - {name: sex, levels: [f, m], colour: red}\n")
+    with pytest.raises(InputError, match="factor 1: unknown key.*colour"):
+        load_config(path)
+    path.write_text("arms: [a, b]\narms: [c, d]\nfactors: [{name: sex, levels: [f, m]}]\n")
+    with pytest.raises(InputError, match="more than once"):
+        load_config(path)
+    path.write_text("arms: [a, b]\nfactors: [{name: age, levels: [y, o], cuts: [40], bounds: [0]}]\n")
+    with pytest.raises(InputError, match="bounds"):
+        load_config(path)
+    path.write_text("arms: [a, b]\nmax_arm_difference: null\nfactors: [{name: sex, levels: [f, m]}]\n")
+    assert load_config(path).max_arm_difference is None
+    with pytest.raises(InputError, match="max_arm_difference"):
+        small(max_arm_difference=0)
+    with pytest.raises(InputError, match="p_smaller_arm"):
+        small(p_smaller_arm=1.5)

@@ -264,7 +264,6 @@ BOULDER_MAPPING = Mapping(
     # REDCap score field -> outcome, from the instruments' data_fields (pain_avg -> pain_intensity)
     fields={f: o for f, o in redcap_fields().items() if f != o},
     participant_fields={
-        SIMULATED_FIELD: SIMULATED_FIELD,
         "education": "education",
         "ethnicity": "ethnicity",
         "hispanic": "hispanic",
@@ -277,6 +276,7 @@ BOULDER_MAPPING = Mapping(
         "current_opioid_use": "current_opioid_use",
         "backpain_length": "backpain_length",
         "is_patient": "is_patient",
+        SIMULATED_FIELD: SIMULATED_FIELD,
     },
     # The export codes current opioid use 1 = yes, 2 = no; we carry it as 1/0.
     participant_recodes={"current_opioid_use": {"1": 1.0, "2": 0.0}},

@@ -1,4 +1,4 @@
-"""CLI: ``prt trial screen | enrol | init-log | allocate | verify-log | replay-log |
+"""CLI: ``prt trial screen | enrol | keygen | init-log | allocate | verify-log | replay-log |
 simulate-allocation | schedule | consort``.
 
 The edge of :mod:`prt.trial`: reads CSV/YAML, appends to the JSON Lines logs, prints tables or
@@ -26,6 +26,9 @@ def register(commands, groups) -> None:
     p.add_argument("--rules", default=None, help="rules YAML (default: the trial's criteria)")
     p.add_argument("--site", default=None, help="site YAML adding, overriding or disabling rules")
     p.add_argument("--id-column", default="participant", help="record id column (default participant)")
+    p.add_argument("--config", default=None,
+                   help="minimization YAML whose factor answers an eligible screening keeps (default: the "
+                        "trial's: age, sex, pain_avg_week, opioid)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(handler=_screen)
 
@@ -39,42 +42,76 @@ def register(commands, groups) -> None:
     p.set_defaults(handler=_enrol)
 
     p = trial.add_parser(
-        "init-log", help="start an allocation log (minimization config, random source)",
-        description="Create a new, empty allocation log holding the minimization config and the random "
-                    "source (numpy PCG64 seeded from --seed or from the OS's secrets; or 'secrets' draws).")
+        "keygen", help="create the secret key that signs an allocation log",
+        description="Write a new random 256-bit key to --out (mode 0600; an existing file is never "
+                    "replaced). The unblinded statistician keeps it: every line of an allocation log is "
+                    "signed with it (HMAC-SHA256), so nobody without it can forge or edit the log.")
+    p.add_argument("--out", required=True, help="key file to create (must not exist)")
+    p.set_defaults(handler=_keygen)
+
+    p = trial.add_parser(
+        "init-log", help="start a signed allocation log (minimization config, random source)",
+        description="Create a new, empty allocation log holding the minimization config, the random "
+                    "source (numpy PCG64 seeded from --seed or from the OS's secrets; or 'secrets' draws) "
+                    "and the key's id, signed with --key. The log is created exclusively: an existing file "
+                    "is refused.")
     p.add_argument("--log", required=True, help="allocation log to create (must not exist)")
+    p.add_argument("--key", required=True, help="key file (prt trial keygen) that signs the log")
     p.add_argument("--config", default=None, help="minimization YAML (default: the trial's factors)")
     p.add_argument("--source", choices=("pcg64", "secrets"), default="pcg64", help="random source")
-    p.add_argument("--seed", type=int, default=None, help="PCG64 seed (default: 128 bits from secrets)")
+    p.add_argument("--seed", default=None, help="PCG64 seed, 0 to 2**128 - 1 (default: 128 bits from secrets)")
+    p.add_argument("--witness", default=None,
+                   help="witness file: append 'seq head time' of the header (keep it out of the log's reach)")
     p.set_defaults(handler=_init_log)
 
     p = trial.add_parser(
         "allocate", help="allocate one enrolled, eligible participant by minimization",
-        description="Allocate a participant by minimization and append the allocation to the log. "
-                    "Refused unless the latest screening is eligible, the participant is enrolled, every "
-                    "factor is given, the log verifies and replays, and the participant is not yet allocated.")
+        description="Allocate a participant by minimization and append the signed allocation to the log; "
+                    "print the arm and the new head hash, the receipt to record outside the log. The factors "
+                    "come from the participant's screening record; a --factor fills a factor the record "
+                    "lacks and must agree with it. Refused unless the latest screening is eligible, the "
+                    "participant is enrolled, every factor is known and valid, and the log verifies with "
+                    "the key (and the witness) and replays. A participant already in the log gets the "
+                    "recorded allocation again, marked as a repeat (exit 0, nothing written).")
     p.add_argument("--log", required=True, help="allocation log (created by init-log)")
-    p.add_argument("--screening-log", required=True, help="screening log with the eligibility and enrolment")
+    p.add_argument("--key", required=True, help="the log's key file (prt trial keygen)")
+    p.add_argument("--screening-log", required=True, help="screening log with the eligibility, answers and enrolment")
     p.add_argument("--participant", required=True)
     p.add_argument("--factor", action="append", default=[], metavar="NAME=VALUE",
-                   help="a factor value, e.g. age=45 sex=female pain=6 opioid=no (repeat)")
+                   help="a factor value the screening record lacks, e.g. sex=female opioid=no (repeat)")
+    p.add_argument("--witness", default=None,
+                   help="witness file: check the log against it, then append 'seq head time' of the new head")
     p.add_argument("--json", action="store_true", help="print the allocation as JSON")
     p.set_defaults(handler=_allocate)
 
     p = trial.add_parser(
-        "verify-log", help="check an allocation log's hash chain",
-        description="Check every line's hash and link; with --head, also that the anchored head hash is "
-                    "in the log (detects lines removed at the end). Exit 2 naming the first bad line.")
+        "verify-log", help="check an allocation log's signatures and hash chain",
+        description="Check every line's signature (with --key), hash and link; with --head, that the anchored "
+                    "head hash is in the log; with --witness, that every witnessed head is (detects lines "
+                    "removed at the end and a regenerated log). Exit 3 naming the first bad line, 2 for "
+                    "bad input. Without --key only --allow-unsigned checks the chain alone (unauthenticated).")
     p.add_argument("log")
+    p.add_argument("--key", default=None, help="the log's key file (prt trial keygen)")
     p.add_argument("--head", default=None, help="a head hash recorded outside the log")
+    p.add_argument("--witness", default=None, help="witness file of heads recorded at each allocation")
+    p.add_argument("--allow-unsigned", action="store_true",
+                   help="without a key, or for an old unsigned log: check the hash chain alone, which "
+                        "anyone able to edit the file can forge")
     p.set_defaults(handler=_verify_log)
 
     p = trial.add_parser(
         "replay-log", help="recompute every allocation in a log from config, inputs and draws",
-        description="Verify, then recompute each allocation from the config, the inputs and the recorded "
-                    "draws (regenerating PCG64 draws from the recorded states); exit 2 on any mismatch.")
+        description="Verify (as verify-log), then recompute each allocation from the config, the inputs and "
+                    "the recorded draws (regenerating PCG64 draws from the recorded states); with "
+                    "--screening-log, also check each participant was screened eligible, enrolled, and "
+                    "allocated with their screening answers. Exit 3 on any mismatch.")
     p.add_argument("log")
+    p.add_argument("--key", default=None, help="the log's key file (prt trial keygen)")
     p.add_argument("--head", default=None, help="a head hash recorded outside the log")
+    p.add_argument("--witness", default=None, help="witness file of heads recorded at each allocation")
+    p.add_argument("--screening-log", default=None, help="screening log to check every allocation against")
+    p.add_argument("--allow-unsigned", action="store_true",
+                   help="without a key, or for an old unsigned log: check the hash chain alone (unauthenticated)")
     p.add_argument("--json", action="store_true", help="print the allocations as JSON")
     p.set_defaults(handler=_replay_log)
 
@@ -96,9 +133,11 @@ def register(commands, groups) -> None:
 
     p = trial.add_parser(
         "schedule", help="visits due, overdue and missed on a date",
-        description="From a CSV of participants (participant, arm, and one column per event holding the "
-                    "date it happened), list the visits due, overdue and missed on --date.")
-    p.add_argument("--participants", required=True, help="CSV: participant, arm, eligibility, pre, ...")
+        description="From a CSV of participants (participant, arm, optional withdrawn date, and one column "
+                    "per event holding the date it happened), list the visits due, overdue and missed on "
+                    "--date, and who has withdrawn (nothing is owed after a withdrawal).")
+    p.add_argument("--participants", required=True,
+                   help="CSV: participant, arm, withdrawn, eligibility, pre, ...")
     p.add_argument("--date", required=True, help="report date YYYY-MM-DD")
     p.add_argument("--schedule", default=None, help="schedule YAML (default: the trial's)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -111,6 +150,7 @@ def register(commands, groups) -> None:
                     "[completed|lost|discontinued], follow_up_reason, analysed, not_analysed_reason).")
     p.add_argument("--screening-log", required=True)
     p.add_argument("--allocation-log", required=True)
+    p.add_argument("--key", required=True, help="the allocation log's key file (prt trial keygen)")
     p.add_argument("--flow", required=True, help="follow-up CSV, one row per randomized participant")
     p.add_argument("--out", required=True, help="output stem: writes STEM.svg and STEM.png")
     p.add_argument("--title", default=None)
@@ -119,28 +159,25 @@ def register(commands, groups) -> None:
 
 
 def _read_csv(path: str, what: str):
-    import pandas as pd
+    """A CSV table as a DataFrame of text (:func:`prt.trial.inputs.read_csv`: errors name file, row)."""
+    from prt.trial.inputs import read_csv
 
-    from prt.errors import InputError
-
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError(f"{what} {path}: file not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
-        raise InputError(f"{what} {path}: not a readable CSV") from None
+    return read_csv(path, what).frame()
 
 
 def _screen(args: argparse.Namespace) -> int:
     from prt.errors import InputError
     from prt.trial.eligibility import append_screenings, load_rules, screen_table
+    from prt.trial.inputs import read_csv
+    from prt.trial.minimization import load_config
 
     rules = load_rules(args.rules, args.site)
-    table = _read_csv(args.answers, "screening answers")
+    factors = load_config(args.config).factors
+    table = read_csv(args.answers, "screening answers")
     if args.id_column not in table.columns:
         raise InputError(f"screening answers {args.answers}: no {args.id_column!r} column")
-    results = screen_table(table.to_dict("records"), rules, id_field=args.id_column)
-    append_screenings(args.log, results)
+    results = screen_table(table.records, rules, id_field=args.id_column, factors=factors, rows=table.rows)
+    append_screenings(args.log, results)   # every row checked first: a failure writes nothing
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
     else:
@@ -161,94 +198,101 @@ def _enrol(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keygen(args: argparse.Namespace) -> int:
+    from prt.trial.allocation_log import create_key
+
+    kid = create_key(args.out)
+    print(f"created {args.out}\tkey id {kid}\t(mode 0600: keep it secret and backed up; without it the log "
+          "can be neither verified nor extended)")
+    return 0
+
+
+def _log_options(args: argparse.Namespace) -> dict:
+    """The key (loaded) and head (checked) options of init-log / allocate / verify-log / replay-log."""
+    from prt.trial.allocation_log import load_key, parse_head
+
+    options = {"key": load_key(args.key) if getattr(args, "key", None) else None}
+    if getattr(args, "head", None) is not None:
+        options["head"] = parse_head(args.head)
+    return options
+
+
 def _init_log(args: argparse.Namespace) -> int:
-    from prt.trial.allocation_log import create_log
+    from prt.trial.allocation_log import create_log, parse_seed
     from prt.trial.minimization import load_config
 
-    header = create_log(args.log, load_config(args.config), args.source, args.seed)
-    print(f"created {args.log}\thead {header['hash']}")
+    seed = None if args.seed is None else parse_seed(args.seed, "--seed")
+    key = _log_options(args)["key"]
+    header = create_log(args.log, load_config(args.config), args.source, seed, key=key, witness=args.witness)
+    print(f"created {args.log}\tkey id {header['key_id']}\thead {header['hash']}")
     return 0
 
 
 def _allocate(args: argparse.Namespace) -> int:
-    from prt.errors import InputError
     from prt.trial.allocation_log import allocate
     from prt.trial.eligibility import read_screening_log
+    from prt.trial.minimization import parse_factor_args
 
-    factors = {}
-    for item in args.factor:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise InputError(f"--factor {item!r}: expected NAME=VALUE")
-        if name.strip() in factors:
-            raise InputError(f"--factor {name.strip()!r} given twice")
-        factors[name.strip()] = value.strip()
+    factors = parse_factor_args(args.factor)
+    key = _log_options(args)["key"]
     screening = read_screening_log(args.screening_log)
-    result = allocate(args.log, args.participant, factors, eligibility=screening.status(args.participant),
-                      enrolled=screening.enrolled(args.participant))
+    result = allocate(args.log, args.participant, factors, key=key, screening=screening, witness=args.witness)
     if args.json:
         print(json.dumps({"seq": result.seq, "participant": result.participant, "arm": result.arm,
-                          "probabilities": list(result.probabilities), "head": result.hash}))
+                          "probabilities": list(result.probabilities), "head": result.hash,
+                          "repeat": result.repeat}))
     else:
-        print(f"{result.participant}\t{result.arm}\thead {result.hash}")
+        note = "\trepeat: already allocated, nothing written" if result.repeat else ""
+        print(f"{result.participant}\t{result.arm}\treceipt: seq {result.seq} head {result.hash}{note}")
     return 0
+
+
+def _unauthenticated_warning(check) -> None:
+    if not check.authenticated:
+        print("warning: UNAUTHENTICATED check (no key, or an unsigned log): the hash chain proves nothing "
+              "against anyone able to edit the file", file=sys.stderr)
 
 
 def _verify_log(args: argparse.Namespace) -> int:
     from prt.trial.allocation_log import verify_log
 
-    check = verify_log(args.log, args.head)
-    print(f"ok: {check.n_allocations} allocations, chain intact, head {check.head}")
+    check = verify_log(args.log, allow_unsigned=args.allow_unsigned, witness=args.witness, **_log_options(args))
+    how = (f"signatures verify with key id {check.key_id}" if check.authenticated
+           else "hash chain intact (UNAUTHENTICATED)")
+    witnessed = f", {check.witnessed} witnessed heads agree" if args.witness else ""
+    print(f"ok: {check.n_allocations} allocations, {how}{witnessed}, head {check.head}")
+    _unauthenticated_warning(check)
     return 0
 
 
 def _replay_log(args: argparse.Namespace) -> int:
-    from prt.trial.allocation_log import replay_log
+    from prt.trial.allocation_log import replay_file
+    from prt.trial.eligibility import read_screening_log
 
-    allocations = replay_log(args.log, args.head)
+    screening = read_screening_log(args.screening_log) if args.screening_log else None
+    replay = replay_file(args.log, allow_unsigned=args.allow_unsigned, witness=args.witness, screening=screening,
+                         **_log_options(args))
+    allocations = replay.allocations
     if args.json:
         print(json.dumps([{"seq": a.seq, "participant": a.participant, "arm": a.arm, "draw": a.draw,
                            "probabilities": list(a.probabilities)} for a in allocations], indent=2))
     else:
         for a in allocations:
             print(f"{a.seq}\t{a.participant}\t{a.arm}")
-        print(f"ok: {len(allocations)} allocations replayed and match", file=sys.stderr)
+        checked = " and agree with the screening log" if screening is not None else ""
+        print(f"ok: {len(allocations)} allocations replayed and match{checked}", file=sys.stderr)
+    _unauthenticated_warning(replay.verification)
     return 0
 
 
-def _population(path: str, config) -> list[dict]:
-    import pandas as pd
-
-    from prt.data import read_trial
-    from prt.errors import InputError
-
-    needed = {"age", "sex", "pain", "opioid"}
-    names = {f.name for f in config.factors}
-    if names != needed:
-        raise InputError(f"--population fills factors age, sex, pain, opioid; the config has {', '.join(sorted(names))}")
-    trial = read_trial(path)
-    p = trial.participants
-    pain = trial.wide("pain_intensity", ["eligibility", "pre"]).mean(axis=1, skipna=False)
-    if "current_opioid_use" not in p.columns:
-        raise InputError(f"--population {path}: no current_opioid_use column")
-    rows = []
-    for pid in p.index:
-        values = {"age": p.at[pid, "age"], "sex": p.at[pid, "sex"], "pain": pain.get(pid),
-                  "opioid": p.at[pid, "current_opioid_use"]}
-        if any(v is None or pd.isna(v) for v in values.values()):
-            continue  # incomplete factor data is never allocated; leave it out of the population
-        values["opioid"] = "yes" if float(values["opioid"]) == 1.0 else "no"
-        values["participant"] = pid
-        rows.append(values)
-    return rows
-
-
 def _simulate_allocation(args: argparse.Namespace) -> int:
+    from prt.trial.inputs import check_seed
     from prt.trial.minimization import load_config
-    from prt.trial.randomization_simulation import compare_schemes
+    from prt.trial.randomization_simulation import compare_schemes, load_population
 
+    check_seed(args.seed, "--seed")
     config = load_config(args.config)
-    population = _population(args.population, config) if args.population else None
+    population = load_population(args.population, config) if args.population else None
     result = compare_schemes(config, args.participants, args.trials, args.seed, population=population)
     if args.json:
         print(json.dumps({k: v.to_dict() for k, v in result.items()}, indent=2))
@@ -264,29 +308,11 @@ def _simulate_allocation(args: argparse.Namespace) -> int:
 
 
 def _schedule(args: argparse.Namespace) -> int:
-    from datetime import date
+    from prt.trial.schedule import Schedule, iso_date, load_schedule, read_participants, schedule_report
 
-    from prt.errors import InputError
-    from prt.trial.schedule import Schedule, schedule_report
-
-    try:
-        on = date.fromisoformat(args.date)
-    except ValueError:
-        raise InputError(f"--date {args.date!r}: expected YYYY-MM-DD") from None
-    schedule = Schedule()
-    if args.schedule:
-        import yaml
-
-        try:
-            with open(args.schedule, encoding="utf-8") as fh:
-                spec = yaml.safe_load(fh)
-        except (OSError, yaml.YAMLError):
-            raise InputError(f"schedule {args.schedule}: cannot read as YAML") from None
-        schedule = Schedule.from_dict(spec, f"schedule {args.schedule}")
-    table = _read_csv(args.participants, "participants")
-    if "participant" not in table.columns:
-        raise InputError(f"participants {args.participants}: no 'participant' column")
-    report = schedule_report(table.to_dict("records"), on, schedule)
+    on = iso_date(args.date, "--date")
+    schedule = load_schedule(args.schedule) if args.schedule else Schedule()
+    report = schedule_report(read_participants(args.participants), on, schedule)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
         return 0
@@ -296,43 +322,26 @@ def _schedule(args: argparse.Namespace) -> int:
         for v in visits:
             print(f"  {v.participant}\t{v.event}\ttarget {v.target.isoformat()}\t"
                   f"window {v.window_open.isoformat()}..{v.window_close.isoformat()}")
+    if report.withdrawals:
+        print(f"withdrawn by {on.isoformat()}: {len(report.withdrawals)}")
+        for participant, left in report.withdrawals:
+            print(f"  {participant}\twithdrew {left.isoformat()}")
     return 0
 
 
-def _flag(value: str, row: int, column: str) -> bool:
-    from prt.errors import InputError
-
-    text = str(value).strip().lower()
-    if text in {"1", "yes", "true", "y"}:
-        return True
-    if text in {"0", "no", "false", "n"}:
-        return False
-    raise InputError(f"follow-up CSV row {row}, column {column!r}: expected yes/no")
-
-
 def _consort(args: argparse.Namespace) -> int:
-    from prt.errors import InputError
     from prt.trial.allocation_log import replay_log
-    from prt.trial.consort import ParticipantFlow, consort_counts, write_consort
+    from prt.trial.consort import consort_counts, read_flows, write_consort
     from prt.trial.eligibility import read_screening_log
+    from prt.trial.inputs import output_file
 
+    for suffix in ("svg", "png"):
+        output_file(f"{args.out}.{suffix}")     # a bad --out fails before anything is read
     screening = read_screening_log(args.screening_log)
-    allocations = {a.participant: a.arm for a in replay_log(args.allocation_log)}
-    table = _read_csv(args.flow, "follow-up CSV")
-    if "participant" not in table.columns:
-        raise InputError(f"follow-up CSV {args.flow}: no 'participant' column")
-    flows = []
-    for i, row in enumerate(table.to_dict("records"), start=2):
-        flows.append(ParticipantFlow(
-            participant=str(row["participant"]).strip(),
-            received=_flag(row.get("received", "yes") or "yes", i, "received"),
-            not_received_reason=row.get("not_received_reason", ""),
-            follow_up=(row.get("follow_up", "") or "completed").strip(),
-            follow_up_reason=row.get("follow_up_reason", ""),
-            analysed=_flag(row.get("analysed", "yes") or "yes", i, "analysed"),
-            not_analysed_reason=row.get("not_analysed_reason", ""),
-        ))
-    counts = consort_counts(screening, allocations, flows)
+    from prt.trial.allocation_log import load_key
+
+    allocations = {a.participant: a.arm for a in replay_log(args.allocation_log, key=load_key(args.key))}
+    counts = consort_counts(screening, allocations, read_flows(args.flow))
     paths = write_consort(counts, args.out, title=args.title)
     if args.json:
         print(json.dumps(counts.to_dict(), indent=2))

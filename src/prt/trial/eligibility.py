@@ -10,7 +10,15 @@ Screening one person gives :class:`ScreeningResult`: ``ineligible`` with every f
 when any answered criterion fails; otherwise ``incomplete`` naming the unanswered fields when any
 are missing (never silently ineligible); otherwise ``eligible``. Missing fields are reported in
 every case. Results and enrolment decisions go to an append-only JSON Lines screening log, the
-source of CONSORT's "assessed for eligibility" and "excluded" boxes.
+source of CONSORT's "assessed for eligibility" and "excluded" boxes; an eligible screening also
+keeps the answers the minimization factors need (``answers``: age, sex, pain, opioid use), the
+source of the factors at allocation.
+
+Answers are checked before anything is screened: numbers are plain decimals (``4_5`` or ``1e1``
+are refused, not read as 45 or 10), a field with a declared range (the rules' ``fields``: scored
+items take it from the instrument definitions, e.g. ``pain_avg_week`` 0-10 from the BPI) must lie
+in it, and a factor answer must be one of its levels. Every error names the record and the field,
+never the answer (developers' guide: no patient data in messages).
 """
 
 from __future__ import annotations
@@ -20,11 +28,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
-
-import yaml
+from typing import Any, Iterable, Mapping, Sequence
 
 from prt.errors import InputError
+from prt.files import load_yaml, loads_yaml
+from prt.trial.minimization import Factor, parse_number
 
 STATUSES = ("eligible", "ineligible", "incomplete")
 
@@ -127,15 +135,70 @@ def _as_bool(value: Any, participant: str, name: str) -> bool:
 
 
 def _as_number(value: Any, participant: str, name: str) -> float:
-    if isinstance(value, bool):
-        raise InputError(f"record {participant!r}, field {name!r}: expected a number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"record {participant!r}, field {name!r}: expected a number") from None
-    if not math.isfinite(number):
-        raise InputError(f"record {participant!r}, field {name!r}: expected a finite number")
-    return number
+    return parse_number(value, f"record {participant!r}, field {name!r}")
+
+
+@dataclass(frozen=True)
+class FieldRange:
+    """The declared range of a numeric answer (``fields`` in a rules file): outside is an error.
+
+    ``source`` says where the range comes from (an instrument definition, or the rule file's own
+    words), and is shown in the error.
+    """
+
+    field: str
+    min: float
+    max: float
+    source: str = ""
+
+    def check(self, value: Any, participant: str) -> None:
+        where = f"record {participant!r}, field {self.field!r}"
+        number = parse_number(value, where)
+        if not self.min <= number <= self.max:
+            source = f" ({self.source})" if self.source else ""
+            raise InputError(f"{where}: outside the declared range {self.min:g}-{self.max:g}{source}")
+
+
+def _field_range(name: str, spec: Any, where: str) -> FieldRange:
+    """A ``fields`` entry: ``{min, max[, source]}``, ``{instrument[, score]}`` or ``{outcome}``."""
+    if not isinstance(spec, Mapping):
+        raise InputError(f"{where}: field {name!r}: expected a mapping (min/max, instrument or outcome)")
+    unknown = sorted(set(spec) - {"min", "max", "source", "instrument", "score", "outcome"})
+    if unknown:
+        raise InputError(f"{where}: field {name!r}: unknown key(s) {', '.join(map(str, unknown))}")
+    if "outcome" in spec:
+        from prt.vocabulary import outcome_label, outcome_range
+
+        bounds = outcome_range(str(spec["outcome"]))
+        if bounds is None:
+            raise InputError(f"{where}: field {name!r}: outcome {spec['outcome']!r} has no declared range")
+        return FieldRange(name, float(bounds[0]), float(bounds[1]), outcome_label(str(spec["outcome"])))
+    if "instrument" in spec:
+        from prt.instruments import get
+
+        instrument = get(str(spec["instrument"]))
+        score = str(spec.get("score", "total"))
+        try:
+            bounds = instrument.range_of(score)
+        except KeyError:
+            bounds = None
+        if bounds is None:
+            raise InputError(f"{where}: field {name!r}: instrument {instrument.id!r} declares no range for {score!r}")
+        label = instrument.id if score == "total" else f"{instrument.id} {score}"
+        return FieldRange(name, float(bounds[0]), float(bounds[1]), f"{label}, instrument definition")
+    low, high = spec.get("min"), spec.get("max")
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in (low, high)) \
+            or low > high:
+        raise InputError(f"{where}: field {name!r}: needs numbers min <= max (or an instrument or outcome)")
+    return FieldRange(name, float(low), float(high), str(spec.get("source", "")))
+
+
+def _field_ranges(spec: Any, where: str) -> dict[str, FieldRange]:
+    if spec is None:
+        return {}
+    if not isinstance(spec, Mapping):
+        raise InputError(f"{where}: 'fields' must map field names to their ranges")
+    return {str(name): _field_range(str(name), value, where) for name, value in spec.items()}
 
 
 @dataclass(frozen=True)
@@ -145,6 +208,7 @@ class RuleSet:
     name: str
     version: str
     rules: tuple[Rule, ...]
+    ranges: Mapping[str, FieldRange] = field(default_factory=dict)
 
     @property
     def active(self) -> tuple[Rule, ...]:
@@ -162,7 +226,7 @@ class RuleSet:
         """This rule set with a site's additions, overrides (by code) and disabled rules."""
         if not isinstance(site, Mapping) or not isinstance(site.get("rules", []), list):
             raise InputError(f"{source}: expected a mapping with a 'rules' list")
-        unknown = sorted(set(site) - {"site", "name", "version", "rules"})
+        unknown = sorted(set(site) - {"site", "name", "version", "rules", "fields"})
         if unknown:
             raise InputError(f"{source}: unknown key(s) {', '.join(unknown)}")
         rules = {r.code: r for r in self.rules}
@@ -175,7 +239,9 @@ class RuleSet:
             rules[code] = _rule_from_dict(merged, f"{source}: rule {code!r}")
         site_name = str(site.get("site") or site.get("name") or "site")
         version = f"{self.version}+{site_name}:{site.get('version', 1)}"
-        return RuleSet(name=f"{self.name}+{site_name}", version=version, rules=tuple(rules.values()))
+        ranges = {**self.ranges, **_field_ranges(site.get("fields"), source)}
+        return RuleSet(name=f"{self.name}+{site_name}", version=version, rules=tuple(rules.values()),
+                       ranges=ranges)
 
 
 def _rule_from_dict(spec: Mapping[str, Any], where: str) -> Rule:
@@ -212,36 +278,32 @@ def rule_set_from_dict(spec: Mapping[str, Any], source: str = "eligibility rules
     codes = [r.code for r in rules]
     if len(set(codes)) != len(codes):
         raise InputError(f"{source}: rule codes must be distinct")
-    return RuleSet(name=str(spec.get("name", "rules")), version=str(spec.get("version", 1)), rules=rules)
-
-
-def _load_yaml(path: str | Path, what: str) -> Any:
-    try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{what} {path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError:
-        raise InputError(f"{what} {path}: not valid YAML") from None
+    unknown = sorted(set(spec) - {"name", "version", "rules", "fields"})
+    if unknown:
+        raise InputError(f"{source}: unknown key(s) {', '.join(map(str, unknown))}")
+    return RuleSet(name=str(spec.get("name", "rules")), version=str(spec.get("version", 1)), rules=rules,
+                   ranges=_field_ranges(spec.get("fields"), source))
 
 
 def default_rules() -> RuleSet:
     """The trial's own criteria (package data ``config/eligibility.yaml``)."""
     text = resources.files("prt.trial").joinpath("config/eligibility.yaml").read_text(encoding="utf-8")
-    return rule_set_from_dict(yaml.safe_load(text), "default eligibility rules")
+    return rule_set_from_dict(loads_yaml(text, "default eligibility rules"), "default eligibility rules")
 
 
 def load_rules(path: str | Path | None = None, site: str | Path | None = None) -> RuleSet:
     """Rules from ``path`` (default: the trial's), then the site file's changes if given."""
     rules = default_rules() if path is None else rule_set_from_dict(
-        _load_yaml(path, "eligibility rules"), f"eligibility rules {path}")
+        load_yaml(path, "eligibility rules"), f"eligibility rules {path}")
     if site is not None:
-        rules = rules.with_site(_load_yaml(site, "site rules"), f"site rules {site}")
+        rules = rules.with_site(load_yaml(site, "site rules"), f"site rules {site}")
     return rules
 
 
 @dataclass(frozen=True)
 class ScreeningResult:
-    """One screening: status, every failed rule's code, every missing field."""
+    """One screening: status, every failed rule's code, every missing field, and (eligible only)
+    the answers the minimization factors need."""
 
     participant: str
     status: str
@@ -249,20 +311,45 @@ class ScreeningResult:
     missing: tuple[str, ...] = ()
     rule_set: str = ""
     timestamp: str = ""
+    answers: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "screening", "participant": self.participant, "status": self.status,
-                "reasons": list(self.reasons), "missing": list(self.missing),
-                "rule_set": self.rule_set, "timestamp": self.timestamp}
+        out = {"type": "screening", "participant": self.participant, "status": self.status,
+               "reasons": list(self.reasons), "missing": list(self.missing),
+               "rule_set": self.rule_set, "timestamp": self.timestamp}
+        if self.answers:
+            out["answers"] = dict(self.answers)
+        return out
 
 
 def screen(participant: str, answers: Mapping[str, Any], rules: RuleSet | None = None,
-           timestamp: str | None = None) -> ScreeningResult:
-    """Screen one person's answers against ``rules`` (default: the trial's)."""
+           timestamp: str | None = None, factors: Sequence[Factor] = ()) -> ScreeningResult:
+    """Screen one person's answers against ``rules`` (default: the trial's).
+
+    ``factors``: the minimization factors whose answers (each factor's ``field``) an eligible
+    screening keeps for allocation. Every answered field with a declared range, and every answered
+    factor field, is checked first: a bad answer is an InputError naming the record and field.
+    """
     rules = rules or default_rules()
     participant = str(participant).strip()
     if not participant:
         raise InputError("screening: record id is empty")
+    for name, bounds in rules.ranges.items():
+        if not _missing(answers.get(name)):
+            bounds.check(answers[name], participant)
+    kept: dict[str, Any] = {}
+    for factor in factors:
+        name = factor.source_field
+        value = answers.get(name)
+        if _missing(value):
+            continue
+        try:
+            checked = factor.value_of(value, participant)
+        except InputError as exc:
+            reason = str(exc).split(": ", 1)[-1]
+            raise InputError(f"record {participant!r}, field {name!r} (minimization factor {factor.name!r}): "
+                             f"{reason}") from None
+        kept[name] = int(checked) if isinstance(checked, float) and checked.is_integer() else checked
     reasons: list[str] = []
     missing: dict[str, None] = {}
     for rule in rules.active:
@@ -275,19 +362,33 @@ def screen(participant: str, answers: Mapping[str, Any], rules: RuleSet | None =
             reasons.append(rule.code)
     status = "ineligible" if reasons else ("incomplete" if missing else "eligible")
     return ScreeningResult(participant, status, tuple(reasons), tuple(missing),
-                           f"{rules.name}@{rules.version}", timestamp or _now())
+                           f"{rules.name}@{rules.version}", timestamp or _now(),
+                           kept if status == "eligible" else {})
 
 
 def screen_table(records: Iterable[Mapping[str, Any]], rules: RuleSet | None = None,
-                 id_field: str = "participant", timestamp: str | None = None) -> list[ScreeningResult]:
-    """Screen many records (e.g. rows of a CSV); each must carry ``id_field``."""
+                 id_field: str = "participant", timestamp: str | None = None, factors: Sequence[Factor] = (),
+                 rows: Sequence[int] | None = None) -> list[ScreeningResult]:
+    """Screen many records (e.g. rows of a CSV); each must carry ``id_field``, once per batch.
+
+    All records are screened before anything is returned, so a bad answer anywhere means nothing
+    is logged. ``rows`` numbers the records in messages (default 1, 2, ...).
+    """
     rules = rules or default_rules()
     results = []
-    for i, record in enumerate(records, start=1):
+    first_row: dict[str, int] = {}
+    records = list(records)
+    rows = list(rows) if rows is not None else list(range(1, len(records) + 1))
+    for row, record in zip(rows, records):
         pid = record.get(id_field)
         if _missing(pid):
-            raise InputError(f"screening row {i}: no {id_field!r}")
-        results.append(screen(str(pid), record, rules, timestamp))
+            raise InputError(f"screening row {row}: no {id_field!r}")
+        pid = str(pid).strip()
+        if pid in first_row:
+            raise InputError(f"screening row {row}: record {pid!r} appears again (first in row {first_row[pid]}); "
+                             "one row per person in a batch")
+        first_row[pid] = row
+        results.append(screen(pid, record, rules, timestamp, factors))
     return results
 
 
@@ -325,6 +426,11 @@ class ScreeningLog:
         e = self.enrolments.get(participant)
         return bool(e and e.enrolled)
 
+    def answers(self, participant: str) -> dict[str, Any]:
+        """The factor answers kept by the participant's latest screening (empty if none)."""
+        result = self.screenings.get(participant)
+        return dict(result.answers) if result is not None else {}
+
     def add(self, entry: Mapping[str, Any], where: str = "screening log") -> None:
         kind = entry.get("type")
         pid = str(entry.get("participant", "")).strip()
@@ -334,9 +440,12 @@ class ScreeningLog:
             status = entry.get("status")
             if status not in STATUSES:
                 raise InputError(f"{where}: participant {pid!r}: status must be one of {', '.join(STATUSES)}")
+            answers = entry.get("answers") or {}
+            if not isinstance(answers, Mapping):
+                raise InputError(f"{where}: participant {pid!r}: answers must be a mapping")
             self.screenings[pid] = ScreeningResult(
                 pid, status, tuple(entry.get("reasons") or ()), tuple(entry.get("missing") or ()),
-                str(entry.get("rule_set", "")), str(entry.get("timestamp", "")))
+                str(entry.get("rule_set", "")), str(entry.get("timestamp", "")), dict(answers))
         elif kind == "enrolment":
             if self.status(pid) != "eligible":
                 raise InputError(f"{where}: participant {pid!r}: enrolment recorded but latest screening is "

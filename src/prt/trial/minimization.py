@@ -1,10 +1,12 @@
-"""Pocock-Simon minimization over several arms, with target ratios, weights and a biased coin.
+"""Minimization over several arms: symmetric KL divergence (the trial's method) or Pocock-Simon.
 
-Source of the rules: Pocock & Simon, Biometrics 1975;31:103-15 (marginal imbalance, weighted over
+Sources of the rules: Pocock & Simon, Biometrics 1975;31:103-15 (marginal imbalance, weighted over
 factors, biased coin); Han, Enas & McEntegart, Stat Med 2009;28:3329-46 (unequal target ratios:
-imbalance on counts divided by the ratio); Xiao, Yank & Ma, Comput Methods Programs Biomed
-2012;108:1185-90 (the trial's cited method: minimize the symmetric Kullback-Leibler divergence
-between the arms' covariate distributions, Efron's biased coin, two or more arms).
+imbalance on counts divided by the ratio); Endo, Nagatani, Hamada & Yoshimura, Contemp Clin Trials
+2006;27:420-31 (minimize the symmetric Kullback-Leibler divergence between the arms' covariate
+distributions); Xiao, Yank & Ma, Comput Methods Programs Biomed 2012;108:1185-90 (the trial's cited
+method: Endo's divergence for two or more arms, Efron's biased coin over the arms ordered by
+imbalance, and a biased coin towards the smallest arm once arm sizes differ by ``D(n)``).
 
 Everything here is pure and vectorized over simulated trials: the same functions
 (:func:`imbalance_scores`, :func:`allocation_probabilities`, :func:`arm_from_draw`) serve one live
@@ -15,36 +17,77 @@ The rule for one participant, with arms ``1..K``, target ratios ``r``, factor we
 
 1. Bin each factor (continuous ones by cut-points, intervals closed on the left).
 2. For each candidate arm ``k``: add the participant to arm ``k`` in the counts of the levels
-   they belong to; imbalance of factor ``f`` is ``D_f(k) = measure(n_f1 / r_1, ..., n_fK / r_K)``
-   (``range``, ``variance`` (divisor K - 1) or ``sd``); ``G_k = sum_f w_f D_f(k)``. With ``kl``,
-   ``D_f(k)`` is the symmetric KL divergence summed over pairs of arms between the arms' whole
-   level distributions of factor ``f``, counts smoothed by ``kl_smoothing`` per level.
-3. The arms with the smallest ``G`` (within 1e-9) are the minimizing set ``T``. If every arm ties,
+   they belong to, and score the whole table: ``G_k = sum_f w_f D_f(k)``.
+   ``kl`` (default): ``D_f(k)`` is the sum over pairs of arms ``i < j`` of the symmetric KL
+   divergence ``J(p_i, p_j) = sum_l (p_il - p_jl)(log p_il - log p_jl)`` between the arms'
+   distributions over the levels of factor ``f`` (counts plus ``kl_smoothing`` per level).
+   ``range`` / ``variance`` (divisor K - 1) / ``sd`` (Pocock-Simon): ``D_f(k) =
+   measure(n_f1 / r_1, ..., n_fK / r_K)`` on the counts at the participant's level.
+3. Arm-size rule (Xiao et al.; off when ``max_arm_difference`` is None): when the ratio-adjusted
+   arm sizes ``n_k / r_k`` differ by ``max_arm_difference`` or more, the smallest arm is drawn
+   with probability ``p_smaller_arm`` (the rest of the coin, ``(1 - p_smaller_arm) / (K - 1)``
+   per other arm, goes to step 4's rule, as in the authors' program: ``Q = p_smaller_arm +
+   (m - 1)(1 - p_smaller_arm)/(K - 1)`` is shared by the ``m`` tied smallest arms and step 4's
+   probabilities are scaled by ``1 - Q``).
+4. The arms with the smallest ``G`` (within 1e-9) are the minimizing set ``T``. If every arm ties,
    or fewer than ``burn_in`` participants have been allocated, allocate with probability
    proportional to the target ratios. Otherwise the preferred arm is drawn uniformly from ``T``
    and receives probability ``p_preferred``; the rest ``1 - p_preferred`` is split over the
-   other arms in proportion to their target ratios (equal ratios: equally, as in Xiao et al.).
-   Averaging over the preferred-arm draw gives one probability vector per participant.
-4. One uniform draw ``u`` in [0, 1) picks the arm: arm ``i`` iff ``c_{i-1} <= u < c_i`` with
+   other arms in proportion to their target ratios (equal ratios: the Efron coin of Xiao et al.,
+   ``P_k = (0.8, 0.1, 0.1)`` for three arms, ties sharing their coins equally).
+5. One uniform draw ``u`` in [0, 1) picks the arm: arm ``i`` iff ``c_{i-1} <= u < c_i`` with
    ``c`` the cumulative probabilities in arm order. Recording ``u`` makes replay exact.
+
+Checked against the method's authors' R program (``randomization_KLD.R``, L. Xiao 2010): the
+categorical divergence term, the ordered coin with ties and the arm-size rule are theirs. Kept
+different on purpose, see docs/trial.md: smoothing instead of their ``+1e-12`` inside the logs (so
+empty arms need no block burn-in); the imbalance of the whole table after the hypothetical
+allocation (Endo's criterion) where their program sums only the pairs that involve the candidate
+arm, which balances three arms far worse (simulation in docs/trial.md).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from prt.errors import InputError
 
 #: Imbalance measures understood by :func:`imbalance_scores`.
-MEASURES = ("range", "variance", "sd", "kl")
+MEASURES = ("kl", "range", "variance", "sd")
 
 #: Two scores closer than this count as tied (scores are sums of small rationals).
 TIE_TOLERANCE = 1e-9
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def parse_number(value: Any, where: str) -> float:
+    """A finite number from a JSON/CSV value; strings must be plain decimals (``45``, ``6.5``).
+
+    Why strict: Python's ``float``/``int`` also read ``4_5`` (as 45), ``1e2``, ``inf`` and
+    non-ASCII digits, none of which a screening form produces. ``where`` names the record/field.
+    """
+    if isinstance(value, bool) or value is None:
+        raise InputError(f"{where}: expected a number")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+    elif isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        number = float(value.strip())
+    else:
+        raise InputError(f"{where}: expected a number (digits with an optional decimal point)")
+    if not math.isfinite(number):
+        raise InputError(f"{where}: expected a finite number")
+    return number
+
+
+def _span(bounds: tuple[float, float]) -> str:
+    return f"{bounds[0]:g}-{bounds[1]:g}"
 
 
 @dataclass(frozen=True)
@@ -52,13 +95,17 @@ class Factor:
     """One minimization factor: categorical (``levels``) or continuous binned by ``cuts``.
 
     A continuous factor with cut-points ``c_1 < ... < c_m`` has ``m + 1`` levels:
-    ``(-inf, c_1), [c_1, c_2), ..., [c_m, inf)``; ``levels`` names them.
+    ``(-inf, c_1), [c_1, c_2), ..., [c_m, inf)``; ``levels`` names them. ``bounds`` is the range a
+    continuous value must lie in (outside: an error, never binned); ``field`` the screening answer
+    that holds the value (default: the factor's name).
     """
 
     name: str
     levels: tuple[str, ...]
     cuts: tuple[float, ...] | None = None
     weight: float = 1.0
+    bounds: tuple[float, float] | None = None
+    field: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -75,47 +122,84 @@ class Factor:
                 raise InputError(f"minimization factor {self.name!r}: cut-points must be finite and increasing")
         if not (math.isfinite(self.weight) and self.weight >= 0):
             raise InputError(f"minimization factor {self.name!r}: weight must be a number >= 0")
+        if self.bounds is not None:
+            if self.cuts is None:
+                raise InputError(f"minimization factor {self.name!r}: bounds apply to a factor with cuts")
+            low, high = self.bounds
+            if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+                raise InputError(f"minimization factor {self.name!r}: bounds must be two finite numbers, min <= max")
+        if self.field is not None and not self.field.strip():
+            raise InputError(f"minimization factor {self.name!r}: field must be a non-empty name")
 
     @property
     def continuous(self) -> bool:
         return self.cuts is not None
 
-    def level_of(self, value: Any, participant: str = "?") -> int:
-        """Index of the level ``value`` falls in; InputError naming participant and factor otherwise."""
+    @property
+    def source_field(self) -> str:
+        """The screening answer that holds this factor's value."""
+        return self.field or self.name
+
+    def value_of(self, value: Any, participant: str = "?") -> float | str:
+        """The checked value: a number within ``bounds`` or one of ``levels``; InputError otherwise.
+
+        The message names the participant and factor, never the value (patient data).
+        """
         where = f"participant {participant!r}, factor {self.name!r}"
-        if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        if value is None or (isinstance(value, float) and math.isnan(value)) or (
+                isinstance(value, str) and not value.strip()):
             raise InputError(f"{where}: value missing (minimization needs every factor)")
         if self.continuous:
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise InputError(f"{where}: expected a number") from None
-            if not math.isfinite(number):
-                raise InputError(f"{where}: expected a finite number")
-            return int(np.searchsorted(np.asarray(self.cuts, dtype=float), number, side="right"))
-        text = str(value).strip()
-        if text not in self.levels:
+            number = parse_number(value, where)
+            if self.bounds is not None and not self.bounds[0] <= number <= self.bounds[1]:
+                raise InputError(f"{where}: outside the factor's range {_span(self.bounds)}")
+            return number
+        text = str(value).strip() if isinstance(value, str) else value
+        if not isinstance(text, str) or text not in self.levels:
             raise InputError(f"{where}: expected one of {', '.join(self.levels)}")
-        return self.levels.index(text)
+        return text
+
+    def level_of(self, value: Any, participant: str = "?") -> int:
+        """Index of the level ``value`` falls in; InputError naming participant and factor otherwise."""
+        checked = self.value_of(value, participant)
+        if self.continuous:
+            return int(np.searchsorted(np.asarray(self.cuts, dtype=float), checked, side="right"))
+        return self.levels.index(checked)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "levels": list(self.levels), "weight": self.weight}
         if self.cuts is not None:
             out["cuts"] = list(self.cuts)
+        if self.bounds is not None:
+            out["bounds"] = list(self.bounds)
+        if self.field is not None:
+            out["field"] = self.field
         return out
+
+
+_CONFIG_KEYS = {"arms", "ratios", "factors", "measure", "p_preferred", "burn_in", "kl_smoothing",
+                "max_arm_difference", "p_smaller_arm"}
+_FACTOR_KEYS = {"name", "levels", "cuts", "weight", "bounds", "field"}
 
 
 @dataclass(frozen=True)
 class MinimizationConfig:
-    """Arms, target ratios, factors and the allocation rule (see the module docstring)."""
+    """Arms, target ratios, factors and the allocation rule (see the module docstring).
+
+    The defaults are the trial's cited method (Xiao, Yank & Ma 2012): ``kl`` with Efron's coin 0.8
+    and the arm-size rule; the trial's own ``D(n)`` and ``p_D(n)`` were not published, so 4 and 0.9
+    are the values of the authors' program's example.
+    """
 
     arms: tuple[str, ...]
     factors: tuple[Factor, ...]
     ratios: tuple[int, ...] | None = None
-    measure: str = "range"
+    measure: str = "kl"
     p_preferred: float = 0.8
     burn_in: int = 0
     kl_smoothing: float = 0.5
+    max_arm_difference: float | None = 4
+    p_smaller_arm: float = 0.9
 
     def __post_init__(self) -> None:
         if len(self.arms) < 2 or len(set(self.arms)) != len(self.arms):
@@ -135,10 +219,16 @@ class MinimizationConfig:
             raise InputError(f"minimization config: measure must be one of {', '.join(MEASURES)}")
         if not (0.0 <= self.p_preferred <= 1.0):
             raise InputError("minimization config: p_preferred must lie in [0, 1]")
-        if not isinstance(self.burn_in, int) or self.burn_in < 0:
+        if not isinstance(self.burn_in, int) or isinstance(self.burn_in, bool) or self.burn_in < 0:
             raise InputError("minimization config: burn_in must be an integer >= 0")
         if not (self.kl_smoothing > 0 and math.isfinite(self.kl_smoothing)):
             raise InputError("minimization config: kl_smoothing must be > 0")
+        if self.max_arm_difference is not None and (
+                isinstance(self.max_arm_difference, bool) or not math.isfinite(self.max_arm_difference)
+                or self.max_arm_difference <= 0):
+            raise InputError("minimization config: max_arm_difference must be a number > 0 (or null: no rule)")
+        if not (0.0 <= self.p_smaller_arm <= 1.0):
+            raise InputError("minimization config: p_smaller_arm must lie in [0, 1]")
 
     @property
     def n_levels(self) -> int:
@@ -163,78 +253,173 @@ class MinimizationConfig:
             "p_preferred": self.p_preferred,
             "burn_in": self.burn_in,
             "kl_smoothing": self.kl_smoothing,
+            "max_arm_difference": self.max_arm_difference,
+            "p_smaller_arm": self.p_smaller_arm,
         }
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any], source: str = "<config>") -> "MinimizationConfig":
+        """A config from a mapping (YAML, a log header); keys left out take the trial's defaults."""
         if not isinstance(spec, Mapping):
             raise InputError(f"{source}: expected a mapping with arms and factors")
-        known = {"arms", "ratios", "factors", "measure", "p_preferred", "burn_in", "kl_smoothing"}
-        unknown = sorted(set(spec) - known)
+        unknown = sorted(set(spec) - _CONFIG_KEYS)
         if unknown:
-            raise InputError(f"{source}: unknown key(s) {', '.join(unknown)}")
+            raise InputError(f"{source}: unknown key(s) {', '.join(map(str, unknown))}")
+        defaults = {f: getattr(_DEFAULTS, f) for f in ("measure", "p_preferred", "burn_in", "kl_smoothing",
+                                                       "max_arm_difference", "p_smaller_arm")}
         try:
             factors = []
-            for i, f in enumerate(spec.get("factors") or ()):
+            raw_factors = spec.get("factors") or ()
+            if not isinstance(raw_factors, (list, tuple)):
+                raise InputError(f"{source}: factors must be a list")
+            for i, f in enumerate(raw_factors):
                 if not isinstance(f, Mapping) or "name" not in f or "levels" not in f:
                     raise InputError(f"{source}: factor {i + 1} needs name and levels")
-                cuts = f.get("cuts")
+                extra = sorted(set(f) - _FACTOR_KEYS)
+                if extra:
+                    raise InputError(f"{source}: factor {i + 1}: unknown key(s) {', '.join(map(str, extra))}")
+                cuts, bounds = f.get("cuts"), f.get("bounds")
+                if bounds is not None and (not isinstance(bounds, (list, tuple)) or len(bounds) != 2):
+                    raise InputError(f"{source}: factor {i + 1}: bounds must be [min, max]")
                 factors.append(Factor(
                     name=str(f["name"]),
                     levels=tuple(str(v) for v in f["levels"]),
-                    cuts=None if cuts is None else tuple(float(c) for c in cuts),
-                    weight=float(f.get("weight", 1.0)),
+                    cuts=None if cuts is None else tuple(_plain_number(c, source) for c in cuts),
+                    weight=_plain_number(f.get("weight", 1.0), source),
+                    bounds=None if bounds is None else tuple(_plain_number(b, source) for b in bounds),
+                    field=None if f.get("field") is None else str(f["field"]),
                 ))
             ratios = spec.get("ratios")
+            dn = spec.get("max_arm_difference", defaults["max_arm_difference"])
             return cls(
                 arms=tuple(str(a) for a in spec.get("arms") or ()),
                 factors=tuple(factors),
                 ratios=None if ratios is None else tuple(ratios),
-                measure=str(spec.get("measure", "range")),
-                p_preferred=float(spec.get("p_preferred", 0.8)),
-                burn_in=spec.get("burn_in", 0),
-                kl_smoothing=float(spec.get("kl_smoothing", 0.5)),
+                measure=str(spec.get("measure", defaults["measure"])),
+                p_preferred=_plain_number(spec.get("p_preferred", defaults["p_preferred"]), source),
+                burn_in=spec.get("burn_in", defaults["burn_in"]),
+                kl_smoothing=_plain_number(spec.get("kl_smoothing", defaults["kl_smoothing"]), source),
+                max_arm_difference=None if dn is None else _plain_number(dn, source),
+                p_smaller_arm=_plain_number(spec.get("p_smaller_arm", defaults["p_smaller_arm"]), source),
             )
-        except InputError:
-            raise
+        except InputError as exc:
+            if str(exc).startswith(source):
+                raise
+            raise InputError(f"{source}: {exc}") from None
         except (TypeError, ValueError) as exc:
             raise InputError(f"{source}: {exc}") from None
 
+    def factor_values(self, participant: str, recorded: Mapping[str, Any] | None,
+                      given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Each factor's value for ``participant``, checked: the screening record's answer
+        (``recorded``, by each factor's ``field``), else the value ``given`` (command line).
 
-#: The Boulder trial's factors (protocol notes): age by decade (REDCap ``age_decile``), sex,
-#: baseline pain in the REDCap ``pain_decile`` bins 0-3, 4-5, 6-7, 8-10, current opioid use.
-#: The trial's own measure, coin and burn-in were not published; these defaults are ours.
-TRIAL_CONFIG = MinimizationConfig(
-    arms=("prt", "placebo", "usual_care"),
-    factors=(
-        Factor("age", ("20s", "30s", "40s", "50s", "60s-70s"), cuts=(30.0, 40.0, 50.0, 60.0)),
-        Factor("sex", ("female", "male")),
-        Factor("pain", ("0-3", "4-5", "6-7", "8-10"), cuts=(4.0, 6.0, 8.0)),
-        Factor("opioid", ("no", "yes")),
-    ),
-    measure="range",
-    p_preferred=0.8,
-)
+        A value given that disagrees with the screening record is an InputError naming the factor
+        (a participant screened 50/female/pain 5 cannot be allocated as 200/male/15); so is a
+        value outside the factor's range or levels, and a missing factor.
+        """
+        recorded = recorded or {}
+        given = dict(given or {})
+        unknown = sorted(set(given) - {f.name for f in self.factors})
+        if unknown:
+            raise InputError(f"participant {participant!r}: unknown factor(s): {', '.join(unknown)} "
+                             f"(the factors are {', '.join(f.name for f in self.factors)})")
+        values: dict[str, Any] = {}
+        for factor in self.factors:
+            record = recorded.get(factor.source_field)
+            has_record = not _blank(record)
+            if factor.name in given:
+                value = factor.value_of(given[factor.name], participant)
+                if has_record and factor.value_of(record, participant) != value:
+                    raise InputError(
+                        f"participant {participant!r}, factor {factor.name!r}: the value given does not agree "
+                        f"with the screening record (field {factor.source_field!r}); allocation uses the "
+                        "screening answers")
+            elif has_record:
+                value = factor.value_of(record, participant)
+            else:
+                raise InputError(f"participant {participant!r}, factor {factor.name!r}: no value in the screening "
+                                 f"record (field {factor.source_field!r}) and none given")
+            values[factor.name] = int(value) if isinstance(value, float) and value.is_integer() else value
+        return values
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or (
+        isinstance(value, str) and not value.strip())
+
+
+def _plain_number(value: Any, source: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{source}: expected a number, got {type(value).__name__}")
+    return float(value)
+
+
+_DEFAULTS = MinimizationConfig(arms=("a", "b"), factors=(Factor("f", ("x", "y")),))
+
+
+def parse_factor_args(items: Iterable[str]) -> dict[str, str]:
+    """``NAME=VALUE`` strings (``--factor age=45``) as a mapping; InputError for a malformed or
+    repeated name. Values are checked later against the factor (:meth:`MinimizationConfig.factor_values`)."""
+    factors: dict[str, str] = {}
+    for item in items:
+        name, sep, value = str(item).partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise InputError(f"--factor {item!r}: expected NAME=VALUE")
+        if name in factors:
+            raise InputError(f"--factor {name!r} given twice")
+        factors[name] = value.strip()
+    return factors
+
+
+def _trial_config() -> MinimizationConfig:
+    from prt.vocabulary import outcome_range
+
+    pain = outcome_range("pain_intensity")
+    return MinimizationConfig(
+        arms=("prt", "placebo", "usual_care"),
+        factors=(
+            Factor("age", ("20s", "30s", "40s", "50s", "60s-70s"), cuts=(30.0, 40.0, 50.0, 60.0),
+                   bounds=(0.0, 120.0)),
+            Factor("sex", ("female", "male")),
+            Factor("pain", ("0-3", "4-5", "6-7", "8-10"), cuts=(4.0, 6.0, 8.0),
+                   bounds=None if pain is None else (float(pain[0]), float(pain[1])), field="pain_avg_week"),
+            Factor("opioid", ("no", "yes")),
+        ),
+        measure="kl",
+        p_preferred=0.8,
+        max_arm_difference=4,
+        p_smaller_arm=0.9,
+    )
+
+
+#: The Boulder trial's factors (protocol notes): age by decade (REDCap ``age_decile``; plausible
+#: 0-120), sex, baseline pain (screening ``pain_avg_week``, range from the BPI definition) in the
+#: REDCap ``pain_decile`` bins 0-3, 4-5, 6-7, 8-10, current opioid use; the trial's cited rule (KL,
+#: Efron's coin 0.8/0.1/0.1, arm-size rule). The trial's own D(n), p_D(n) and burn-in were not
+#: published: 4, 0.9 and 0 are ours.
+TRIAL_CONFIG = _trial_config()
 
 
 def load_config(path: str | Path | None = None) -> MinimizationConfig:
     """The minimization config in a YAML/JSON file, or :data:`TRIAL_CONFIG` when ``path`` is None."""
     if path is None:
         return TRIAL_CONFIG
-    import yaml
+    from prt.files import load_yaml
 
-    try:
-        spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"minimization config {path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"minimization config {path}: not valid YAML ({exc})") from None
+    spec = load_yaml(path, "minimization config")
     return MinimizationConfig.from_dict(spec, source=f"minimization config {path}")
 
 
 def empty_counts(config: MinimizationConfig, n_trials: int = 1) -> np.ndarray:
     """Zero counts, shape ``(n_trials, n_factors, n_levels, n_arms)``."""
     return np.zeros((n_trials, len(config.factors), config.n_levels, len(config.arms)), dtype=np.int64)
+
+
+def arm_totals(counts: np.ndarray) -> np.ndarray:
+    """Participants per arm (S, K) from counts (S, F, L, K): every participant has one level of factor 0."""
+    return np.asarray(counts)[:, 0].sum(axis=1)
 
 
 def _level_mask(config: MinimizationConfig) -> np.ndarray:
@@ -244,16 +429,35 @@ def _level_mask(config: MinimizationConfig) -> np.ndarray:
     return mask
 
 
-def _pairwise_symmetric_kl(p: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Sum over pairs of arms i < j of J(p_i, p_j) = sum_l (p_il - p_jl)(log p_il - log p_jl).
+def _kl_scores(config: MinimizationConfig, counts: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """``D_f(k)`` (S, F, K) for ``kl``: the symmetric divergence summed over all pairs of arms after
+    adding the participant to arm ``k``.
 
-    ``p``: (..., L, K) level distributions per arm; padded levels (``mask`` False) contribute 0.
+    Only arm ``k``'s distribution changes, so ``D_f(k) = T - sum_j J(p_k, p_j) + sum_j J(p_k', p_j)``
+    with ``T`` the current total and ``p_k'`` arm ``k``'s distribution with the participant: one
+    (K, K) matrix of pairs per factor for the current table and one for the candidates, not one per
+    candidate. Padded levels (beyond a factor's own) have zero mass and contribute nothing.
     """
-    logp = np.log(np.where(mask[..., None], p, 1.0))
-    diff_p = p[..., :, None] - p[..., None, :]            # (..., L, K, K)
-    diff_log = logp[..., :, None] - logp[..., None, :]
-    j = (diff_p * diff_log).sum(axis=-3)                    # (..., K, K)
-    return j.sum(axis=(-2, -1)) / 2.0                        # each pair counted twice
+    mask = _level_mask(config)[None, :, :, None]                                     # (1,F,L,1)
+    n_lev = counts.shape[2]
+    onehot = (np.arange(n_lev)[None, None, :] == levels[:, :, None])[..., None]       # (S,F,L,1)
+    current = np.where(mask, counts + config.kl_smoothing, 0.0)                       # (S,F,L,K)
+    added = current + onehot                                                          # column k: arm k + newcomer
+    p = current / current.sum(axis=2, keepdims=True)
+    q = added / added.sum(axis=2, keepdims=True)
+    logp = np.log(np.where(mask, p, 1.0))
+    logq = np.log(np.where(mask, q, 1.0))
+    # J(a_i, b_j) summed over levels: (S,F,K,K) = sum_l a_i log a_i - a_i log b_j - b_j log a_i + b_j log b_j
+    pt, qt = np.swapaxes(p, -1, -2), np.swapaxes(q, -1, -2)                           # (S,F,K,L)
+    a_loga = (p * logp).sum(axis=2)                                                   # (S,F,K)
+    cross = pt @ logp                                                                 # [i, j] = sum_l p_i log p_j
+    cur = a_loga[..., :, None] + a_loga[..., None, :] - cross - np.swapaxes(cross, -1, -2)
+    q_logq = (q * logq).sum(axis=2)
+    new = q_logq[..., :, None] + a_loga[..., None, :] - qt @ logp - np.swapaxes(pt @ logq, -1, -2)
+    k = counts.shape[-1]
+    off = ~np.eye(k, dtype=bool)
+    total = np.where(off, cur, 0.0).sum(axis=(-2, -1)) / 2.0                          # (S,F)
+    return total[..., None] - np.where(off, cur, 0.0).sum(axis=-1) + np.where(off, new, 0.0).sum(axis=-1)
 
 
 def imbalance_scores(config: MinimizationConfig, counts: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -271,12 +475,7 @@ def imbalance_scores(config: MinimizationConfig, counts: np.ndarray, levels: np.
     weights = np.array([fac.weight for fac in config.factors], dtype=float)
     eye = np.eye(k, dtype=np.int64)                           # candidate arm -> one more in that arm
     if config.measure == "kl":
-        mask = _level_mask(config)
-        onehot = (np.arange(n_lev)[None, None, :] == levels[:, :, None]).astype(np.int64)  # (S,F,L)
-        hyp = counts[:, :, None, :, :] + onehot[:, :, None, :, None] * eye[None, None, :, None, :]
-        smoothed = np.where(mask[None, :, None, :, None], hyp + config.kl_smoothing, 0.0)
-        p = smoothed / smoothed.sum(axis=-2, keepdims=True)   # (S,F,Kc,L,K)
-        d = _pairwise_symmetric_kl(p, mask[None, :, None, :])  # (S,F,Kc)
+        d = _kl_scores(config, counts, levels)                   # (S,F,Kc)
     else:
         at_level = np.take_along_axis(counts, levels[:, :, None, None], axis=2)[:, :, 0, :]  # (S,F,K)
         hyp = at_level[:, :, None, :] + eye[None, None, :, :]   # (S,F,Kc,K)
@@ -289,8 +488,13 @@ def imbalance_scores(config: MinimizationConfig, counts: np.ndarray, levels: np.
     return np.einsum("sfk,f->sk", d, weights)
 
 
-def allocation_probabilities(config: MinimizationConfig, scores: np.ndarray, n_allocated: int) -> np.ndarray:
-    """Probability of each arm from the imbalance ``scores`` (S, K), per the module's step 3."""
+def allocation_probabilities(config: MinimizationConfig, scores: np.ndarray, n_allocated: int,
+                             arm_totals: np.ndarray | None = None) -> np.ndarray:
+    """Probability of each arm from the imbalance ``scores`` (S, K), per the module's steps 3-4.
+
+    ``arm_totals`` (S, K): participants per arm so far, needed by the arm-size rule (a ValueError
+    when the config has one and they are not given: the rule must never be skipped silently).
+    """
     scores = np.atleast_2d(np.asarray(scores, dtype=float))
     s, k = scores.shape
     r = np.asarray(config.ratios, dtype=float)
@@ -303,7 +507,18 @@ def allocation_probabilities(config: MinimizationConfig, scores: np.ndarray, n_a
     rest = (1.0 - config.p_preferred) * r[None, :] / (r.sum() - r)[:, None]   # (a, i)
     np.fill_diagonal(rest, config.p_preferred)
     probs = (tied.astype(float) @ rest) / n_tied
-    return np.where(n_tied == k, by_ratio, probs)
+    probs = np.where(n_tied == k, by_ratio, probs)
+    if config.max_arm_difference is None:
+        return probs
+    if arm_totals is None:
+        raise ValueError("allocation_probabilities: this config's arm-size rule needs arm_totals")
+    adjusted = np.atleast_2d(np.asarray(arm_totals, dtype=float)) / r             # (S,K)
+    low = adjusted.min(axis=1, keepdims=True)
+    trigger = adjusted.max(axis=1, keepdims=True) - low >= config.max_arm_difference - TIE_TOLERANCE
+    smallest = adjusted <= low + TIE_TOLERANCE
+    m = smallest.sum(axis=1, keepdims=True)
+    q = config.p_smaller_arm + (m - 1) * (1.0 - config.p_smaller_arm) / (k - 1)
+    return np.where(trigger, smallest * (q / m) + (1.0 - q) * probs, probs)
 
 
 def arm_from_draw(probabilities: np.ndarray, draws: np.ndarray | float) -> np.ndarray:
@@ -340,7 +555,7 @@ class Minimization:
     def propose(self, factors: Mapping[str, Any], participant: str = "?") -> Proposal:
         levels = self.config.levels_of(factors, participant)
         scores = imbalance_scores(self.config, self.counts, np.array([levels]))
-        probs = allocation_probabilities(self.config, scores, self.n_allocated)
+        probs = allocation_probabilities(self.config, scores, self.n_allocated, arm_totals(self.counts))
         return Proposal(levels, tuple(float(x) for x in scores[0]), tuple(float(x) for x in probs[0]))
 
     def decide(self, proposal: Proposal, draw: float) -> str:
