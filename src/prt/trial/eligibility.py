@@ -210,6 +210,22 @@ class RuleSet:
     rules: tuple[Rule, ...]
     ranges: Mapping[str, FieldRange] = field(default_factory=dict)
 
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any], source: str = "eligibility rules") -> "RuleSet":
+        """Rules from plain data (the rules YAML); InputError naming ``source`` and the key."""
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("rules"), list):
+            raise InputError(f"{source}: expected a mapping with a 'rules' list")
+        rules = tuple(_rule_from_dict(r if isinstance(r, Mapping) else {}, f"{source}: rule {i + 1}")
+                      for i, r in enumerate(spec["rules"]))
+        codes = [r.code for r in rules]
+        if len(set(codes)) != len(codes):
+            raise InputError(f"{source}: rule codes must be distinct")
+        unknown = sorted(set(spec) - {"name", "version", "rules", "fields"})
+        if unknown:
+            raise InputError(f"{source}: unknown key(s) {', '.join(map(str, unknown))}")
+        return cls(name=str(spec.get("name", "rules")), version=str(spec.get("version", 1)), rules=rules,
+                   ranges=_field_ranges(spec.get("fields"), source))
+
     @property
     def active(self) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.enabled)
@@ -270,30 +286,15 @@ def _rule_from_dict(spec: Mapping[str, Any], where: str) -> Rule:
         raise InputError(f"{where}: min/max must be numbers") from None
 
 
-def rule_set_from_dict(spec: Mapping[str, Any], source: str = "eligibility rules") -> RuleSet:
-    if not isinstance(spec, Mapping) or not isinstance(spec.get("rules"), list):
-        raise InputError(f"{source}: expected a mapping with a 'rules' list")
-    rules = tuple(_rule_from_dict(r if isinstance(r, Mapping) else {}, f"{source}: rule {i + 1}")
-                  for i, r in enumerate(spec["rules"]))
-    codes = [r.code for r in rules]
-    if len(set(codes)) != len(codes):
-        raise InputError(f"{source}: rule codes must be distinct")
-    unknown = sorted(set(spec) - {"name", "version", "rules", "fields"})
-    if unknown:
-        raise InputError(f"{source}: unknown key(s) {', '.join(map(str, unknown))}")
-    return RuleSet(name=str(spec.get("name", "rules")), version=str(spec.get("version", 1)), rules=rules,
-                   ranges=_field_ranges(spec.get("fields"), source))
-
-
 def default_rules() -> RuleSet:
     """The trial's own criteria (package data ``config/eligibility.yaml``)."""
     text = resources.files("prt.trial").joinpath("config/eligibility.yaml").read_text(encoding="utf-8")
-    return rule_set_from_dict(loads_yaml(text, "default eligibility rules"), "default eligibility rules")
+    return RuleSet.from_dict(loads_yaml(text, "default eligibility rules"), "default eligibility rules")
 
 
 def load_rules(path: str | Path | None = None, site: str | Path | None = None) -> RuleSet:
     """Rules from ``path`` (default: the trial's), then the site file's changes if given."""
-    rules = default_rules() if path is None else rule_set_from_dict(
+    rules = default_rules() if path is None else RuleSet.from_dict(
         load_yaml(path, "eligibility rules"), f"eligibility rules {path}")
     if site is not None:
         rules = rules.with_site(load_yaml(site, "site rules"), f"site rules {site}")
