@@ -61,14 +61,18 @@ def decode_text(data: bytes, what: str) -> str:
         raise InputError(f"{what}: not UTF-8 text (invalid byte at offset {exc.start})") from None
 
 
-def read_text(path: str | os.PathLike, what: str = "file") -> str:
-    """A text file's content; InputError naming ``what`` and the path when it cannot be read."""
+def read_bytes(path: str | os.PathLike, what: str = "file") -> bytes:
+    """A file's bytes; InputError naming ``what`` and the path (not found, a directory, no access)."""
     label = f"{what} {path}" if what else str(path)
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
         raise os_error(label, exc) from None
-    return decode_text(data, label)
+
+
+def read_text(path: str | os.PathLike, what: str = "file") -> str:
+    """A text file's content; InputError naming ``what`` and the path when it cannot be read."""
+    return decode_text(read_bytes(path, what), f"{what} {path}" if what else str(path))
 
 
 def _unique_pairs(where: str):
@@ -326,5 +330,5 @@ def _clean_stale(parent: Path, name: str) -> None:
 
 
 __all__ = ["MAX_DEPTH", "OUTPUT_MARKER", "atomic_write", "csv_safe", "csv_safe_frame", "decode_text",
-           "load_json", "load_yaml", "loads_json", "loads_yaml", "os_error", "read_text", "write_csv",
+           "load_json", "load_yaml", "loads_json", "loads_yaml", "os_error", "read_bytes", "read_text", "write_csv",
            "write_output_dir"]

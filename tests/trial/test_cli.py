@@ -145,9 +145,9 @@ def test_schedule(tmp_path, capsys):
 
 def test_bad_inputs_exit_2(tmp_path, capsys):
     code, _, err = run(capsys, "trial", "screen", str(tmp_path / "nope.csv"), "--log", str(tmp_path / "s.jsonl"))
-    assert code == 2 and "not found" in err
+    assert code == 2 and "No such file" in err
     code, _, err = run(capsys, "trial", "verify-log", str(tmp_path / "nope.jsonl"))
-    assert code == 2 and "not found" in err
+    assert code == 2 and "No such file" in err
     run(capsys, "trial", "keygen", "--out", str(tmp_path / "k.key"))
     run(capsys, "trial", "init-log", "--log", str(tmp_path / "a.jsonl"), "--key", str(tmp_path / "k.key"))
     code, _, err = run(capsys, "trial", "init-log", "--log", str(tmp_path / "a.jsonl"), "--key",

@@ -91,7 +91,7 @@ def test_errors_never_echo_cell_values(tmp_path):
     (lambda p: p.mkdir(), "is a directory"),
     (lambda p: p.write_bytes(b"participant\x00\x01\x02"), "binary file"),
     (lambda p: p.write_bytes(b"participant\na\xff1\n"), "not UTF-8"),
-    (lambda p: None, "file not found"),
+    (lambda p: None, "No such file"),
 ])
 def test_unreadable_files_are_one_input_error(tmp_path, make, message):
     path = tmp_path / "flow.csv"

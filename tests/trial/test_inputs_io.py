@@ -40,7 +40,7 @@ def test_trailing_empty_cells_are_not_an_error():
 
 
 def test_read_csv_file_errors(tmp_path):
-    with pytest.raises(InputError, match=r"answers .*nope.csv: file not found"):
+    with pytest.raises(InputError, match=r"answers .*nope.csv: cannot be read \(No such file"):
         read_csv(tmp_path / "nope.csv", "answers")
     with pytest.raises(InputError, match="is a directory"):
         read_csv(tmp_path, "answers")

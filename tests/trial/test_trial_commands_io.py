@@ -141,7 +141,7 @@ def test_redcap_dictionary_output_folder(tmp_path, capsys, monkeypatch):
     (lambda p: p.mkdir(), ["is a directory"]),
     (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00"), ["binary file"]),
     (lambda p: p.write_bytes(b"participant,arm\np\xff1,prt\n"), ["not UTF-8"]),
-    (lambda p: None, ["file not found"]),
+    (lambda p: None, ["No such file"]),
 ])
 def test_unreadable_inputs_are_one_line(tmp_path, capsys, make, words):
     bad = tmp_path / "in.csv"

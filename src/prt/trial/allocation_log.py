@@ -45,7 +45,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from prt.errors import InputError, LogIntegrityError
-from prt.files import atomic_write, decode_text, loads_json, os_error
+from prt.files import atomic_write, decode_text, loads_json, os_error, read_bytes, read_text
 from prt.trial.minimization import Minimization, MinimizationConfig
 
 #: The log format written now (signed); version 1 logs (unsigned) are still read.
@@ -258,13 +258,7 @@ def _remove_quietly(path) -> None:
 def read_jsonl(path: str | Path, what: str = "log") -> list[dict[str, Any]]:
     """Parse a JSON Lines file strictly (duplicate keys, NaN refused); InputError naming the line."""
     label = f"{what} {path}"
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{label}: file not found") from None
-    except OSError as exc:
-        raise os_error(label, exc) from None
-    text = decode_text(data, label)
+    text = read_text(path, what)
     entries = []
     lines = text.split("\n")
     if lines and lines[-1] == "":
@@ -282,14 +276,7 @@ def read_jsonl(path: str | Path, what: str = "log") -> list[dict[str, Any]]:
 
 def read_log(path: str | Path) -> list[dict[str, Any]]:
     """The lines of an allocation log, parsed strictly (see :func:`parse_log`)."""
-    label = f"allocation log {path}"
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{label}: file not found") from None
-    except OSError as exc:
-        raise os_error(label, exc) from None
-    return parse_log(data, label)
+    return parse_log(read_bytes(path, "allocation log"), f"allocation log {path}")
 
 
 def parse_log(data: bytes, where: str = "allocation log") -> list[dict[str, Any]]:

@@ -90,13 +90,7 @@ def register(commands, groups) -> None:
                     "head hash is in the log; with --witness, that every witnessed head is (detects lines "
                     "removed at the end and a regenerated log). Exit 3 naming the first bad line, 2 for "
                     "bad input. Without --key only --allow-unsigned checks the chain alone (unauthenticated).")
-    p.add_argument("log")
-    p.add_argument("--key", default=None, help="the log's key file (prt trial keygen)")
-    p.add_argument("--head", default=None, help="a head hash recorded outside the log")
-    p.add_argument("--witness", default=None, help="witness file of heads recorded at each allocation")
-    p.add_argument("--allow-unsigned", action="store_true",
-                   help="without a key, or for an old unsigned log: check the hash chain alone, which "
-                        "anyone able to edit the file can forge")
+    _log_check_arguments(p)
     p.set_defaults(handler=_verify_log)
 
     p = trial.add_parser(
@@ -105,13 +99,8 @@ def register(commands, groups) -> None:
                     "the recorded draws (regenerating PCG64 draws from the recorded states); with "
                     "--screening-log, also check each participant was screened eligible, enrolled, and "
                     "allocated with their screening answers. Exit 3 on any mismatch.")
-    p.add_argument("log")
-    p.add_argument("--key", default=None, help="the log's key file (prt trial keygen)")
-    p.add_argument("--head", default=None, help="a head hash recorded outside the log")
-    p.add_argument("--witness", default=None, help="witness file of heads recorded at each allocation")
+    _log_check_arguments(p)
     p.add_argument("--screening-log", default=None, help="screening log to check every allocation against")
-    p.add_argument("--allow-unsigned", action="store_true",
-                   help="without a key, or for an old unsigned log: check the hash chain alone (unauthenticated)")
     p.add_argument("--json", action="store_true", help="print the allocations as JSON")
     p.set_defaults(handler=_replay_log)
 
@@ -156,6 +145,17 @@ def register(commands, groups) -> None:
     p.add_argument("--title", default=None)
     p.add_argument("--json", action="store_true", help="also print the counts as JSON")
     p.set_defaults(handler=_consort)
+
+
+def _log_check_arguments(p) -> None:
+    """The options verify-log and replay-log share: the log, its key and its external anchors."""
+    p.add_argument("log")
+    p.add_argument("--key", default=None, help="the log's key file (prt trial keygen)")
+    p.add_argument("--head", default=None, help="a head hash recorded outside the log")
+    p.add_argument("--witness", default=None, help="witness file of heads recorded at each allocation")
+    p.add_argument("--allow-unsigned", action="store_true",
+                   help="without a key, or for an old unsigned log: check the hash chain alone, which "
+                        "anyone able to edit the file can forge (unauthenticated)")
 
 
 def _read_csv(path: str, what: str):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from prt.errors import InputError
-from prt.files import decode_text, os_error
+from prt.files import read_text
 
 #: Largest cell the CSV reader accepts (characters): the csv module's default field limit.
 MAX_CELL = csv.field_size_limit()
@@ -99,14 +99,7 @@ def _header(names: list[str], source: str, row: int) -> tuple[list[str], list[in
 
 def read_csv(path: str | os.PathLike, what: str = "CSV") -> Table:
     """Read a CSV file (see :func:`parse_csv`); errors start with ``what`` and the path."""
-    label = f"{what} {path}"
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{label}: file not found") from None
-    except OSError as exc:
-        raise os_error(label, exc) from None
-    return parse_csv(decode_text(data, label), label)
+    return parse_csv(read_text(path, what), f"{what} {path}")
 
 
 def read_trial_file(path: str | os.PathLike, what: str = "input", mapping=None):
@@ -118,13 +111,7 @@ def read_trial_file(path: str | os.PathLike, what: str = "input", mapping=None):
     from prt.data import read_trial
 
     label = f"{what} {path}"
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{label}: file not found") from None
-    except OSError as exc:
-        raise os_error(label, exc) from None
-    text = decode_text(data, label)
+    text = read_text(path, what)
     try:
         return read_trial(io.StringIO(text, newline=""), mapping=mapping)
     except InputError as exc:
