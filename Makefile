@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	mkdir -p $(DEMO)
 	$(BIN)/prt simulate --n 151 --seed 2022 --out $(DEMO)/simulated_trial.csv
 	$(BIN)/prt analyze $(DEMO)/simulated_trial.csv --out $(DEMO)/simulated-analysis --seed 2022
 	@if [ -f $(SHARED) ]; then \
