@@ -8,9 +8,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prt.analysis.engine import jsonable, primary_frame, run_analysis
-from prt.analysis.results import COLUMNS, AnalysisResults, results_from_dict
+from prt.analysis.results import COLUMNS, AnalysisResults, load_results
 from prt.data import ARMS, OUTCOMES, TrialData, read_trial, write_redcap, write_tidy
 from prt.errors import AnalysisSkippedWarning
 from tests.factories import make_trial
@@ -56,8 +58,22 @@ def test_json_round_trip_is_the_results_contract(small_results):
     assert set(data) == set(COLUMNS) | {"meta"}
     for name, columns in COLUMNS.items():
         assert all(list(record) == list(columns) for record in data[name]), name
-    back = results_from_dict(data)
+    back = AnalysisResults.from_dict(data)
     assert back.to_dict() == data
+
+
+def test_results_files_are_read_back_strictly(small_results, tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(small_results.to_json())
+    assert load_results(path).to_json() == small_results.to_json()
+    data = json.loads(small_results.to_json())
+    data["effects"][0]["surprise"] = 1
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError, match="effects.*surprise"):
+        load_results(path)
+    path.write_text('{"primary": [], "primary": []}')
+    with pytest.raises(InputError, match="more than once"):
+        load_results(path)
     assert all(isinstance(e["n1"], int) for e in data["effects"])  # counts stay integers
 
 
@@ -208,3 +224,17 @@ def test_full_size_run(boulder):
     effect = {(e["outcome"], e["timepoint"], e["comparison"]): e for e in r["effects"]}
     assert abs(effect[("pain_intensity", "post", "prt_vs_placebo")]["se"] - 0.24) <= 0.03
     assert not any(math.isnan(m["p"]) for m in r["mediation"])
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.sampled_from(
+                        ["primary", "effects", "meta", "warnings", "g", "outcome", "n1", "x"]), c, max_size=4),
+                    max_leaves=15))
+@settings(max_examples=200, deadline=None)
+def test_any_json_is_read_as_results_or_refused(value):
+    """The results.json input surface: arbitrary JSON gives AnalysisResults or one InputError."""
+    try:
+        results = AnalysisResults.from_dict(value)
+    except InputError:
+        return
+    assert set(results.to_dict()) == set(COLUMNS) | {"meta"}

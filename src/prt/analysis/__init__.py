@@ -18,7 +18,6 @@ _ENTRY_POINTS = {
     "AnalysisResults": "prt.analysis.results",
     "COLUMNS": "prt.analysis.results",
     "load_results": "prt.analysis.results",
-    "results_from_dict": "prt.analysis.results",
     "run_analysis": "prt.analysis.engine",
     "primary_analysis": "prt.analysis.engine",
     "write_analysis": "prt.analysis.report",

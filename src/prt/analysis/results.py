@@ -3,7 +3,7 @@
 Modelled on statsmodels' result objects (a fit returns an object with a ``summary()``) and
 pingouin's documented DataFrames: each field below is a DataFrame whose columns are fixed and
 listed here, even when it has no rows. ``to_dict()`` / ``to_json()`` give the ``results.json``
-contract (docs/analysis.md); :func:`results_from_dict` reads it back.
+contract (docs/analysis.md); :meth:`AnalysisResults.from_dict` and :func:`load_results` read it back.
 
 Columns:
     primary: comparison, estimate, se, t, df, p, n_obs, n_participants, converged
@@ -126,6 +126,29 @@ class AnalysisResults:
             raise InputError(f"unknown results table {name!r}; known: {', '.join(TABLES)}")
         return getattr(self, name)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "results") -> "AnalysisResults":
+        """Read the ``results.json`` contract back (``primary_model`` is None: JSON does not carry it)."""
+        if not isinstance(data, Mapping):
+            raise InputError(f"{source}: expected a JSON object with keys {', '.join(TABLES)}, meta")
+        frames = {}
+        for name in TABLES:
+            records = data.get(name, [])
+            if not isinstance(records, list) or not all(isinstance(r, Mapping) for r in records):
+                raise InputError(f"{source}: {name!r} must be a list of records")
+            unknown = sorted({k for r in records for k in r} - set(COLUMNS[name]))
+            if unknown:
+                raise InputError(f"{source}: {name!r} records have unknown field(s) {', '.join(unknown)}")
+            frames[name] = records_frame(name, [{k: (np.nan if v is None else v) for k, v in r.items()}
+                                                for r in records])
+        meta = data.get("meta", {})
+        if not isinstance(meta, Mapping):
+            raise InputError(f"{source}: 'meta' must be an object")
+        notes = meta.get("warnings") or ()
+        if not isinstance(notes, (list, tuple)) or not all(isinstance(n, str) for n in notes):
+            raise InputError(f"{source}: meta.warnings must be a list of sentences")
+        return cls(**frames, meta=dict(meta), warnings=tuple(notes))
+
     # ------------------------------------------------------------------ reading
     def effect(self, outcome: str, timepoint: str, comparison: str) -> pd.Series:
         """The one Hedges g record of a cell; InputError naming the cell when absent."""
@@ -151,29 +174,11 @@ class AnalysisResults:
         return f"<pre>{escape(self.summary())}</pre>"
 
 
-def results_from_dict(data: Mapping[str, Any], source: str = "results") -> AnalysisResults:
-    """Read the ``results.json`` contract back into :class:`AnalysisResults` (primary_model None)."""
-    if not isinstance(data, Mapping):
-        raise InputError(f"{source}: expected a JSON object with keys {', '.join(TABLES)}, meta")
-    frames = {}
-    for name in TABLES:
-        records = data.get(name, [])
-        if not isinstance(records, list) or not all(isinstance(r, Mapping) for r in records):
-            raise InputError(f"{source}: {name!r} must be a list of records")
-        frames[name] = records_frame(name, [{k: (np.nan if v is None else v) for k, v in r.items()}
-                                            for r in records])
-    meta = data.get("meta", {})
-    if not isinstance(meta, Mapping):
-        raise InputError(f"{source}: 'meta' must be an object")
-    return AnalysisResults(**frames, meta=dict(meta), warnings=tuple(meta.get("warnings") or ()))
-
-
 def load_results(path) -> AnalysisResults:
     """Read a ``results.json`` written by ``prt analyze``."""
     from prt.files import load_json
 
-    return results_from_dict(load_json(path, "results file"), source=str(path))
+    return AnalysisResults.from_dict(load_json(path, "results file"), source=f"results file {path}")
 
 
-__all__ = ["AnalysisResults", "COLUMNS", "TABLES", "jsonable", "load_results", "records_frame",
-           "results_from_dict"]
+__all__ = ["AnalysisResults", "COLUMNS", "TABLES", "jsonable", "load_results", "records_frame"]
