@@ -277,3 +277,20 @@ def test_simulated_report_says_what_it_is(tmp_path):
     html = render_report(results, trial)
     assert "Simulated PRT trial" in html and "not real participants" in html
     assert "Boulder Back Pain Study" not in html and "Comparison with the published trial" not in html
+
+
+def test_table_csvs_are_safe_from_formula_injection(tmp_path):
+    """Issue 12: a category label such as ``=1+1`` reached table1.csv verbatim."""
+    from prt.data import TrialData
+
+    base = sample_trial()
+    people = base.participants.copy()
+    people["site"] = ["=1+1", "@SUM(A1)"] * (len(people) // 2) + ["=1+1"] * (len(people) % 2)
+    trial = TrialData.from_frames(people, base.measures, base.text, mapping=base.mapping)
+    write_outputs(sample_results(), trial, tmp_path)
+    with open(tmp_path / "table1.csv", newline="", encoding="utf-8") as fh:
+        cells = [cell for row in csv.reader(fh) for cell in row]
+    assert any(cell.startswith("'=1+1") for cell in cells) and any(cell.startswith("'@SUM") for cell in cells)
+    assert not any(cell[:1] in "=+@" for cell in cells)
+    numbers = [cell for cell in cells if cell.startswith("-")]
+    assert all(not cell.startswith("'") for cell in numbers)
