@@ -9,14 +9,14 @@ DEMO   := demo-output
 SHARED := ../shared/data/boulder-back-pain-study/redcap_wide.csv
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test venv clean bench
+.PHONY: run test venv clean bench web
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,web]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -28,6 +28,11 @@ run: $(STAMP)
 		echo "The trial's own data: open $(DEMO)/boulder-analysis/report.html"; \
 	fi
 	@echo "Simulated demo trial: open $(DEMO)/simulated-analysis/report.html"
+
+# The web platform (first slice, docs/web.md): a demo site, one login per role, gunicorn on :8000.
+web: $(STAMP)
+	$(BIN)/prt web demo
+	$(BIN)/prt serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

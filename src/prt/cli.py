@@ -22,6 +22,7 @@ REGISTRARS = (
     "prt.analysis.cli",
     "prt.trial.cli",
     "prt.trial.cli_simulation",
+    "prt.web.cli",
 )
 
 #: Command groups (``prt trial ...``) shared by several registrars.

@@ -4,7 +4,8 @@
 
     PrtError                  base of everything prt raises on purpose
     ├── InputError            bad input: a file, a field, a value, an option (CLI exit status 2)
-    │   └── LogIntegrityError an allocation log whose chain or signatures do not verify (exit 3)
+    │   ├── LogIntegrityError an allocation log whose chain or signatures do not verify (exit 3)
+    │   └── prt.web.errors.Refused  a web request refused: names the field, carries the HTTP status
     PrtWarning                base of prt's warnings (a result you get, with a caveat)
     ├── ConvergenceWarning    the mixed model did not converge; its t, df and p are not reported
     └── AnalysisSkippedWarning an analysis was left out for lack of data (the reason is the message)

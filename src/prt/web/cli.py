@@ -1,0 +1,179 @@
+"""CLI: ``prt serve`` (migrate, then gunicorn) and ``prt web demo | manage``.
+
+Parses arguments and prints; Django is imported inside the handlers only, so ``prt --help`` stays
+fast. Configuration comes from the environment (prt.web.config, docs/web.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+
+SETTINGS = "prt.web.settings"
+WSGI_APP = "prt.web.wsgi:application"
+#: gunicorn's access log without query strings (%(U)s is the path only): no form values in logs.
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
+
+def register(commands, groups) -> None:
+    p = commands.add_parser(
+        "serve", help="run the trial platform's web server (applies migrations, then gunicorn)",
+        description="Apply the database migrations, then serve the platform with gunicorn (never "
+                    "Django's development server). The database is SQLite in PRT_DATA_DIR (default "
+                    "./prt-data) or PostgreSQL from DATABASE_URL. On a loopback address without PRT_MODE "
+                    "it serves plain HTTP (PRT_MODE=local); anywhere else it runs in production mode "
+                    "behind a TLS proxy (docs/web.md).")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    p.add_argument("--workers", type=_positive, default=None,
+                   help="gunicorn worker processes (default 2 x CPU cores + 1, at most 8)")
+    p.set_defaults(handler=_serve)
+
+    help_text = "the web platform: demo logins, Django management commands"
+    web = commands.add_parser("web", help=help_text, description=help_text)
+    sub = web.add_subparsers(dest="subcommand", metavar="SUBCOMMAND")
+    web.set_defaults(handler=lambda args, parser=web: _print_help(parser))
+
+    p = sub.add_parser(
+        "demo", help="create a demo site with one login per role and print the logins",
+        description="Apply migrations, then create (or refresh) a demo site, one login per role "
+                    "(participant, coordinator, therapist, physician, analyst, admin) with new random "
+                    "passwords, and a demo participant with a month of simulated diary. Refused on a "
+                    "database that holds any other site.")
+    p.set_defaults(handler=_demo)
+
+    p = sub.add_parser(
+        "manage", help="run a Django management command (createsuperuser, check --deploy, ...)",
+        description="Run django-admin with the platform's settings, e.g. "
+                    "'prt web manage check --deploy' or 'prt web manage createsuperuser'.")
+    p.add_argument("arguments", nargs=argparse.REMAINDER, help="the command and its arguments")
+    p.set_defaults(handler=_manage)
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number 1 or more, got {text!r}")
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback name or address (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def choose_mode(host: str, environ) -> str:
+    """The mode to serve ``host`` in: PRT_MODE if set (``local`` only on loopback), else ``local`` on a
+    loopback address (a demo on this machine) and ``production`` anywhere else."""
+    from prt.errors import InputError
+    from prt.web import config
+
+    if environ.get("PRT_MODE"):
+        mode = config.mode(environ)
+        if mode == "local" and not is_loopback(host):
+            raise InputError(f"--host {host}: PRT_MODE=local serves plain HTTP and only on a loopback "
+                             f"address (127.0.0.1, ::1); put a TLS proxy in front and use production mode")
+        return mode
+    return "local" if is_loopback(host) else "production"
+
+
+def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+    """The gunicorn command line ``prt serve`` replaces itself with."""
+    bind = f"[{host.strip('[]')}]:{port}" if ":" in host.strip("[]") else f"{host}:{port}"
+    return [sys.executable, "-m", "gunicorn", WSGI_APP, "--bind", bind, "--workers", str(workers),
+            "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
+            "--graceful-timeout", "20", "--timeout", "60"]
+
+
+def default_workers() -> int:
+    return min(8, 2 * (os.cpu_count() or 1) + 1)
+
+
+def setup_django() -> None:
+    """Configure Django for a command: settings module, a private data folder, apps loaded."""
+    from prt.files import os_error
+    from prt.web import config
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+    os.umask(0o077)  # the database, its WAL and the secret key are readable by their owner only
+    if not os.environ.get("DATABASE_URL"):
+        folder = config.data_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_error(folder, exc, "cannot be created") from None
+    import django
+
+    django.setup()
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def _serve(args) -> int:
+    mode = choose_mode(args.host, os.environ)
+    os.environ["PRT_MODE"] = mode
+    setup_django()
+    migrate()
+    from django.conf import settings
+
+    where = "PostgreSQL" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else \
+        settings.DATABASES["default"]["NAME"]
+    scheme = "http" if mode == "local" else "https (behind your TLS proxy)"
+    print(f"prt serve: {mode} mode, database {where}; listening on {args.host}:{args.port} [{scheme}]",
+          file=sys.stderr)
+    argv = gunicorn_argv(args.host, args.port, args.workers or default_workers())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(argv[0], argv)
+    return 0  # pragma: no cover - execv does not return
+
+
+def _demo(args) -> int:
+    setup_django()
+    migrate()
+    from prt.web.demo import SITE_NAME, create_demo
+
+    logins = create_demo()
+    print(f"Demo site: {SITE_NAME}. One login per role (new passwords each run):")
+    width = max(len(login.username) for login in logins)
+    for login in logins:
+        print(f"  {login.role:<12} {login.username:<{width}}  {login.password}")
+    print("Start the server with: prt serve   (then open http://127.0.0.1:8000)")
+    return 0
+
+
+def _manage(args) -> int:
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["prt web manage", *args.arguments])
+    return 0

@@ -1,0 +1,111 @@
+"""Submitting a daily pain rating: the diary's rules, in one function the page and the API share.
+
+Rules (issue 13): one rating per participant per calendar day at their site, given or changed only
+on that day; a client UUID makes a submission idempotent (a retry returns the stored entry and
+writes nothing); every create and change is audited in the same transaction; the range comes from
+the ``pain_nrs`` definition. Submissions of one participant are serialized by a row lock on the
+participant (PostgreSQL) or by SQLite's single writer (``BEGIN IMMEDIATE``), so a double tap never
+writes two entries.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from prt.web.audit import trail
+from prt.web.diary import scale
+from prt.web.diary.models import DiarySubmission, PainRating
+from prt.web.errors import Refused
+from prt.web.participants.models import Participant
+
+#: The audit reason of a participant's own same-day change (the protocol allows it that day only).
+SAME_DAY_REASON = "changed by the participant on the day of the rating"
+#: What a submission did: wrote a new entry, changed today's, found it already so, or was a retry.
+OUTCOMES = ("created", "changed", "unchanged", "replayed")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    entry: PainRating
+    outcome: str
+
+
+def check_rating(rating) -> int:
+    """``rating`` if it is one of the scale's values (a whole number, not a bool), else Refused."""
+    lo, hi = scale.bounds()
+    if type(rating) is not int or rating not in scale.values():
+        raise Refused("rating", f"expected a whole number from {lo} to {hi}")
+    return rating
+
+
+def submit_rating(participant: Participant, *, client_uuid: uuid.UUID, day: date, rating: int, actor,
+                  now: datetime | None = None) -> Submitted:
+    """Record ``rating`` for ``day`` (which must be today at the participant's site).
+
+    Returns the entry and what happened. Raises Refused: ``rating`` out of range (422), ``date`` not
+    today (422), ``participant`` whose diary is closed (403), ``client_uuid`` already used for
+    another participant (409). Nothing is written when it raises.
+    """
+    check_rating(rating)
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                return _submit(participant, client_uuid, day, rating, actor, now or timezone.now())
+        except IntegrityError:
+            # Another request committed the same UUID (or the day's entry) first: answer from it.
+            receipt = DiarySubmission.objects.select_related("entry").filter(pk=client_uuid).first()
+            if receipt is not None:
+                return _replay(receipt, participant)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _replay(receipt: DiarySubmission, participant: Participant) -> Submitted:
+    if receipt.participant_id != participant.pk:
+        raise Refused("client_uuid", "already used by another submission; send a new UUID", status=409)
+    return Submitted(receipt.entry, "replayed")
+
+
+def _submit(participant, client_uuid, day, rating, actor, now) -> Submitted:
+    locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    receipt = DiarySubmission.objects.select_related("entry").filter(pk=client_uuid).first()
+    if receipt is not None:
+        return _replay(receipt, participant)
+    if not locked.diary_open:
+        raise Refused("participant", "the daily diary is open only while enrolled or randomized", status=403)
+    today = locked.site.today(now)
+    if day != today:
+        raise Refused("date", f"a rating can be given or changed only for today ({today.isoformat()} at "
+                              f"the participant's site)")
+    entry = PainRating.objects.filter(participant=locked, day=day).first()
+    if entry is None:
+        entry = PainRating.objects.create(participant=locked, day=day, rating=rating, created_at=now, updated_at=now)
+        trail.record(actor, "create", entry, trail.diff(None, trail.snapshot(entry)))
+        outcome = "created"
+    elif entry.rating != rating:
+        before = trail.snapshot(entry)
+        entry.rating, entry.updated_at = rating, now
+        entry.save(update_fields=["rating", "updated_at"])
+        trail.record(actor, "update", entry, trail.diff(before, trail.snapshot(entry)), SAME_DAY_REASON)
+        outcome = "changed"
+    else:
+        outcome = "unchanged"
+    DiarySubmission.objects.create(client_uuid=client_uuid, participant=locked, entry=entry, rating=rating,
+                                   received_at=now)
+    return Submitted(entry, outcome)
+
+
+def history(participant: Participant) -> list[PainRating]:
+    """The participant's ratings, oldest first."""
+    return list(PainRating.objects.filter(participant=participant).order_by("day"))
+
+
+def editable(entry: PainRating, now: datetime | None = None) -> bool:
+    """Whether the participant may still change ``entry`` (only on its own day)."""
+    return entry.day == entry.participant.site.today(now)

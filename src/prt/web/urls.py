@@ -1,0 +1,20 @@
+"""URLs of the platform. No patient data in a URL: study ids (pseudonyms) and dates at most."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from prt.web import views
+from prt.web.accounts.views import SignInView
+from prt.web.api import api
+from prt.web.diary import views as diary_views
+
+urlpatterns = [
+    path("", diary_views.home, name="home"),
+    path("diary/", diary_views.submit, name="diary-submit"),
+    path("login/", SignInView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", views.healthz, name="healthz"),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,56 @@
+"""Sites, users and memberships: a user holds roles at several sites; each site has its own calendar day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone as dt_timezone
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from prt.web.accounts.models import CARE_ROLES, ROLES, Membership, Site, User
+
+
+def test_roles_are_the_six_of_issue_13():
+    assert ROLES == ("participant", "coordinator", "therapist", "physician", "analyst", "admin")
+    assert set(CARE_ROLES) <= set(ROLES)
+
+
+def test_a_site_day_follows_its_time_zone():
+    denver = Site(code="boulder", name="Boulder", timezone="America/Denver")
+    # 03:00 UTC on 11 March is still 10 March in Denver (UTC-6 in daylight time), and 11 March in UTC.
+    instant = datetime(2026, 3, 11, 3, 0, tzinfo=dt_timezone.utc)
+    assert denver.today(instant) == date(2026, 3, 10)
+    assert Site(code="x", name="x", timezone="UTC").today(instant) == date(2026, 3, 11)
+
+
+@pytest.mark.django_db
+def test_site_fields_are_validated():
+    with pytest.raises(ValidationError) as exc:
+        Site(code="Bad Code", name="x", timezone="Mars/Olympus").full_clean()
+    assert set(exc.value.message_dict) == {"code", "timezone"}
+
+
+@pytest.mark.django_db
+def test_a_user_holds_roles_at_several_sites(world):
+    user = User.objects.create_user("multi")
+    Membership.objects.create(user=user, site=world.site1, role="coordinator")
+    Membership.objects.create(user=user, site=world.site1, role="therapist")
+    Membership.objects.create(user=user, site=world.site2, role="analyst")
+    assert user.roles_at(world.site1) == {"coordinator", "therapist"}
+    assert user.roles_at(world.site2) == {"analyst"}
+    assert user.site_ids_with(*CARE_ROLES) == {world.site1.pk}
+    assert user.has_role("analyst") and not user.has_role("physician")
+
+
+@pytest.mark.django_db
+def test_a_role_is_held_once_per_site_and_must_be_known(world):
+    user = world.users["coordinator_same_site"]
+    with pytest.raises(IntegrityError):
+        Membership.objects.create(user=user, site=world.site1, role="coordinator")
+
+
+@pytest.mark.django_db
+def test_an_unknown_role_is_refused_by_the_database(world):
+    with pytest.raises(IntegrityError):
+        Membership.objects.create(user=world.users["analyst"], site=world.site1, role="superhero")

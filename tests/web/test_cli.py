@@ -1,0 +1,156 @@
+"""``prt serve`` and ``prt web demo|manage``: argument rules, the mode chosen, the gunicorn command,
+migrations before serving, the demo's logins; and ``prt --help`` stays free of Django."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+import prt.cli
+from prt.errors import InputError
+from prt.web import cli as web_cli
+from tests.web.helpers import PRT, web_env
+
+
+@pytest.fixture
+def main():
+    assert "prt.web.cli" in prt.cli.REGISTRARS
+    return prt.cli.main
+
+
+def test_help_does_not_import_django():
+    code = ("import sys, prt.cli\n"
+            "prt.cli.build_parser().format_help()\n"
+            "print(sorted(m for m in ('django', 'ninja', 'numpy', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_commands_and_their_help(main, capsys):
+    assert main(["web"]) == 2 and "demo" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    assert "gunicorn" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["serve", "--port", "0"], "expected a port from 1 to 65535"),
+    (["serve", "--port", "http"], "expected a port number"),
+    (["serve", "--workers", "0"], "expected a whole number 1 or more"),
+])
+def test_bad_arguments_exit_2(main, capsys, args, message):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("host, loopback", [
+    ("127.0.0.1", True), ("127.1.2.3", True), ("localhost", True), ("::1", True), ("[::1]", True),
+    ("0.0.0.0", False), ("192.0.2.10", False), ("::", False), ("trial.example.org", False)])
+def test_loopback_hosts(host, loopback):
+    assert web_cli.is_loopback(host) is loopback
+
+
+def test_the_mode_follows_the_host_unless_set():
+    assert web_cli.choose_mode("127.0.0.1", {}) == "local"
+    assert web_cli.choose_mode("0.0.0.0", {}) == "production"
+    assert web_cli.choose_mode("127.0.0.1", {"PRT_MODE": "production"}) == "production"
+    with pytest.raises(InputError, match="--host 0.0.0.0: PRT_MODE=local serves plain HTTP"):
+        web_cli.choose_mode("0.0.0.0", {"PRT_MODE": "local"})
+
+
+def test_the_gunicorn_command_line():
+    argv = web_cli.gunicorn_argv("::1", 8443, 3)
+    assert argv[:4] == [sys.executable, "-m", "gunicorn", "prt.web.wsgi:application"]
+    assert argv[argv.index("--bind") + 1] == "[::1]:8443" and argv[argv.index("--workers") + 1] == "3"
+    assert web_cli.gunicorn_argv("127.0.0.1", 8000, 1)[5] == "127.0.0.1:8000"
+    log_format = argv[argv.index("--access-logformat") + 1]
+    assert "%(U)s" in log_format and "%(r)s" not in log_format and "%(q)s" not in log_format  # no query strings
+
+
+def test_serve_migrates_then_execs_gunicorn(main, monkeypatch, capsys):
+    calls = []
+    monkeypatch.delenv("PRT_MODE", raising=False)
+    monkeypatch.setattr(web_cli, "setup_django", lambda: calls.append("setup"))
+    monkeypatch.setattr(web_cli, "migrate", lambda: calls.append("migrate"))
+
+    def execv(path, argv):
+        calls.append(("exec", argv))
+        raise SystemExit(0)
+
+    monkeypatch.setattr(web_cli.os, "execv", execv)
+    with pytest.raises(SystemExit):
+        main(["serve", "--port", "8123", "--workers", "2"])
+    assert calls[:2] == ["setup", "migrate"]
+    assert calls[2][1][calls[2][1].index("--bind") + 1] == "127.0.0.1:8123"
+    assert web_cli.os.environ["PRT_MODE"] == "local"
+    assert "local mode" in capsys.readouterr().err
+
+
+def test_serve_refuses_plain_http_off_loopback(main, monkeypatch, capsys):
+    monkeypatch.setenv("PRT_MODE", "local")
+    assert main(["serve", "--host", "0.0.0.0"]) == 2
+    assert capsys.readouterr().err.startswith("prt serve: error: --host 0.0.0.0: PRT_MODE=local")
+
+
+def test_demo_refuses_a_database_that_holds_a_trial(world):
+    from prt.web.accounts.models import User
+    from prt.web.demo import create_demo
+
+    with pytest.raises(InputError, match=r"database: holds trial sites \(boulder, london\)"):
+        create_demo()
+    assert not User.objects.filter(username__startswith="demo-").exists()
+
+
+def test_demo_creates_and_refreshes(db, fast_hashing, main, monkeypatch, capsys):
+    from django.contrib.auth import authenticate
+
+    from prt.web.accounts.models import Membership, User
+    from prt.web.audit.models import AuditEvent
+    from prt.web.diary.models import PainRating
+
+    monkeypatch.setattr(web_cli, "setup_django", lambda: None)
+    assert main(["web", "demo"]) == 0
+    lines = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    assert [role for role, _, _ in lines] == ["participant", "coordinator", "therapist", "physician", "analyst",
+                                              "admin"]
+    for role, username, password in lines:
+        user = authenticate(username=username, password=password)
+        assert user is not None and set(user.memberships.values_list("role", flat=True)) == {role}
+        assert user.is_superuser is (role == "admin")
+    ratings = PainRating.objects.count()
+    assert 20 <= ratings <= 30 and AuditEvent.objects.filter(model="diary.painrating").count() == ratings
+    assert main(["web", "demo"]) == 0
+    assert User.objects.count() == 6 and Membership.objects.count() == 6 and PainRating.objects.count() == ratings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_prt_serve_runs_gunicorn_and_answers_the_health_check(tmp_path):
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-c", PRT, "serve", "--port", str(port), "--workers", "1"],
+                              env=web_env(tmp_path / "data"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline, answer = time.monotonic() + 60, None
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    answer = (response.status, response.headers["Server"], response.read())
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert answer is not None, server.stdout.read().decode() if server.poll() is not None else "no answer"
+        assert answer[0] == 200 and answer[1].startswith("gunicorn") and b'"ok"' in answer[2]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
