@@ -106,7 +106,7 @@ def test_json_mapping_files_and_the_one_loader_name(tmp_path):
     ("base: boulder\nchoices: {education: [1, 2]}\n", "'choices.education' must be a non-empty mapping"),
     ("base: boulder\nchoices: {education: {1: }}\n", "choices.education.1: expected a name or a number, got nothing"),
     ("base: boulder\ntext_fields: cause\n", "'text_fields' must be a list of names"),
-    ("base: boulder\nsex_codes: {1: man}\n", "each must be male, female or other"),
+    ("base: boulder\nsex_codes: {1: man}\n", "each must be one of male, female, other"),
     ("base: boulder\nunits: {a: kg}\nunits: {b: kg}\n", "key 'units' appears more than once"),
     ("base: boulder\nevents: {t1_arm_1: pre\n", "not valid YAML at line"),
     ("- a list\n", "expected a mapping of keys to values"),

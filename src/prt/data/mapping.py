@@ -378,18 +378,13 @@ def _from_dict(spec: Any, source: str) -> Mapping:
     changes: dict[str, Any] = {}
     if "events" in spec:
         changes["events"] = _str_dict(spec["events"], "events", source)
-    if "arms" in spec:
-        arms = _str_dict(spec["arms"], "arms", source)
-        bad = sorted(set(arms.values()) - set(ARMS))
-        if bad:
-            raise InputError(f"mapping {source}: arms map to {bad}; each must be one of {', '.join(ARMS)}")
-        changes["arm_codes"] = arms
-    if "sex_codes" in spec:
-        sexes = _str_dict(spec["sex_codes"], "sex_codes", source)
-        bad = sorted(set(sexes.values()) - set(RECORDED_SEXES))
-        if bad:
-            raise InputError(f"mapping {source}: sex_codes map to {bad}; each must be male, female or other")
-        changes["sex_codes"] = sexes
+    for key, target, allowed in (("arms", "arm_codes", ARMS), ("sex_codes", "sex_codes", RECORDED_SEXES)):
+        if key in spec:
+            codes = _str_dict(spec[key], key, source)
+            bad = sorted(set(codes.values()) - set(allowed))
+            if bad:
+                raise InputError(f"mapping {source}: {key} map to {bad}; each must be one of {', '.join(allowed)}")
+            changes[target] = codes
     for key in ("fields", "participant_fields"):
         if key in spec:
             changes[key] = _str_dict(spec[key], key, source)
