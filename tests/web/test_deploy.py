@@ -54,7 +54,8 @@ def test_demo_creates_a_wal_database_with_private_files(tmp_path):
     assert again.returncode == 0 and again.stdout != first.stdout  # new passwords, same logins
     counts = sqlite3.connect(database).execute(
         "SELECT (SELECT COUNT(*) FROM accounts_user), (SELECT COUNT(*) FROM participants_participant)").fetchone()
-    assert counts == (6, 1)
+    assert counts == (6, 9)  # the diary's participant and the coordinator's 8 people (enrolment/demo.py)
+    assert stat.S_IMODE((data / "allocation.key").stat().st_mode) == 0o600
 
 
 def test_plain_http_is_redirected_to_https_except_the_health_check(db):

@@ -27,6 +27,46 @@ def _diary_json():
     return json.dumps({"client_uuid": str(uuid.uuid4()), "date": TODAY, "rating": 4})
 
 
+def _answer_form():
+    return {"item": "1", "answer": "2"}
+
+
+def _review_form():  # an empty draft: signed-in participants reach the rules and are refused (422)
+    return {"client_uuid": str(uuid.uuid4())}
+
+
+def _questionnaire_json():  # the credibility item at the pretreatment visit (due from day 0)
+    return json.dumps({"client_uuid": str(uuid.uuid4()), "event": "pre", "instrument": "ceq",
+                       "answers": {"1": 50}})
+
+
+def _screening_form():
+    from tests.web.enrolment.common import ELIGIBLE
+
+    return {"study_id": f"BOU-{uuid.uuid4().hex[:8]}", **ELIGIBLE}
+
+
+def _screening_json():
+    form = _screening_form()
+    return json.dumps({"site": "boulder", "study_id": form.pop("study_id"), "answers": form})
+
+
+def _consent_form():
+    return {"form_version": "v2", "consent_date": TODAY}
+
+
+def _randomize_form():
+    return {"client_uuid": str(uuid.uuid4())}
+
+
+def _randomize_json():
+    return json.dumps(_randomize_form())
+
+
+def _withdraw_form():
+    return {"withdrawal_date": TODAY, "reason": "moved away"}
+
+
 #: (method, path, request data) -> statuses in ROLES order.
 MATRIX = {
     ("GET", "/", None): (302, 200, 200, 200, 200, 200, 200),
@@ -41,6 +81,29 @@ MATRIX = {
     ("GET", "/api/participants/BOU-002/diary", None): (401, 404, 200, 200, 404, 403, 403),
     ("GET", "/api/participants/LON-001/diary", None): (401, 404, 404, 404, 200, 403, 403),
     ("GET", "/api/participants/NO-SUCH-ID/diary", None): (401, 404, 404, 404, 404, 403, 403),
+    ("GET", "/questionnaires/", None): (302, 200, 200, 403, 403, 403, 403),
+    ("GET", "/questionnaires/pre/odi/", None): (302, 200, 200, 403, 403, 403, 403),
+    ("POST", "/questionnaires/pre/odi/", _answer_form): (302, 302, 302, 403, 403, 403, 403),
+    ("GET", "/questionnaires/pre/odi/review/", None): (302, 200, 200, 403, 403, 403, 403),
+    ("POST", "/questionnaires/pre/odi/review/", _review_form): (302, 422, 422, 403, 403, 403, 403),
+    ("GET", "/api/questionnaires", None): (401, 200, 200, 403, 403, 403, 403),
+    ("GET", "/api/instruments/odi/questionnaire", None): (401, 200, 200, 200, 200, 200, 200),
+    ("POST", "/api/questionnaire-responses", _questionnaire_json): (401, 201, 201, 403, 403, 403, 403),
+    ("GET", "/api/questionnaire-responses", None): (401, 200, 200, 403, 403, 403, 403),
+    # the coordinator's pages and API (enrolment app): only a coordinator of the person's site acts;
+    # BOU-001 is already enrolled (no screening, no consent), so the same-site coordinator's actions
+    # on it are refused on their merits (409), never for permission; success paths: tests/web/enrolment
+    ("GET", "/coordinator/", None): (302, 403, 403, 200, 200, 403, 403),
+    ("GET", "/coordinator/sites/boulder/screen/", None): (302, 403, 403, 200, 404, 403, 403),
+    ("POST", "/coordinator/sites/boulder/screen/", _screening_form): (302, 403, 403, 302, 404, 403, 403),
+    ("GET", "/coordinator/people/BOU-001/", None): (302, 403, 403, 200, 404, 403, 403),
+    ("GET", "/coordinator/people/LON-001/", None): (302, 403, 403, 404, 200, 403, 403),
+    ("POST", "/coordinator/people/BOU-001/consent/", _consent_form): (302, 403, 403, 409, 404, 403, 403),
+    ("POST", "/coordinator/people/BOU-001/enrol/", None): (302, 403, 403, 409, 404, 403, 403),
+    ("POST", "/coordinator/people/BOU-001/randomize/", _randomize_form): (302, 403, 403, 409, 404, 403, 403),
+    ("POST", "/coordinator/people/BOU-001/withdraw/", _withdraw_form): (302, 403, 403, 302, 404, 403, 403),
+    ("POST", "/api/screenings", _screening_json): (401, 403, 403, 201, 404, 403, 403),
+    ("POST", "/api/participants/BOU-001/randomization", _randomize_json): (401, 403, 403, 409, 404, 403, 403),
     ("GET", "/admin/", None): (302, 302, 302, 302, 302, 302, 200),
     ("GET", "/admin/audit/auditevent/", None): (302, 302, 302, 302, 302, 302, 200),
     ("GET", "/admin/participants/participant/", None): (302, 302, 302, 302, 302, 302, 200),
@@ -69,14 +132,20 @@ def test_the_matrix_covers_every_url_and_api_operation(db, client):
     from django.urls import get_resolver
 
     top_level = {str(p.pattern) for p in get_resolver().url_patterns}
-    assert top_level == {"", "diary/", "login/", "logout/", "healthz", "api/", "admin/"}
+    assert top_level == {"", "diary/", "coordinator/", "questionnaires/", "login/", "logout/", "healthz", "api/", "admin/"}
     covered = {(m, p) for m, p, _ in MATRIX}
     for route in top_level - {"api/", "admin/"}:
         assert any(path == "/" + route for _, path in covered), route
+    from prt.web.enrolment.urls import urlpatterns as coordinator_urls
+
+    for pattern in coordinator_urls:  # every coordinator page, with the matrix's site and study ids
+        route = "/coordinator/" + str(pattern.pattern).replace("<slug:site_code>", "boulder").replace(
+            "<str:study_id>", "BOU-001")
+        assert any(path == route for _, path in covered), route
     schema = client.get("/api/openapi.json").json()
     for api_path, operations in schema["paths"].items():
         for method in operations:
-            template = api_path.replace("{study_id}", "BOU-001")
+            template = api_path.replace("{study_id}", "BOU-001").replace("{instrument_id}", "odi")
             assert (method.upper(), template) in covered, f"{method.upper()} {api_path} has no row"
 
 

@@ -153,6 +153,11 @@ def get_participant_diary(request, study_id: str):
     return [_out(e, today) for e in services.history(participant)]
 
 
+from prt.web.enrolment.api import router as coordinator_router  # noqa: E402 (after the api exists)
+
+api.add_router("", coordinator_router)
+
+
 def _refusal(request, field: str, message: str, status: int):
     return api.create_response(request, {"detail": f"{field}: {message}",
                                          "errors": [{"field": field, "message": message}]}, status=status)
@@ -203,3 +208,9 @@ def _http_error(request, exc: HttpError):
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return api.create_response(request, {"detail": "not found"}, status=404)
+
+
+# The questionnaires' router (added last: it uses this API's exception handlers, not its names).
+from prt.web.questionnaires.api import router as questionnaires_router  # noqa: E402
+
+api.add_router("/", questionnaires_router)

@@ -51,6 +51,11 @@ def data_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(_env(environ).get("PRT_DATA_DIR") or "prt-data").expanduser().resolve()
 
 
+def allocation_key_file(data: Path, environ: Mapping[str, str] | None = None) -> Path:
+    """The allocation log's key: ``PRT_ALLOCATION_KEY_FILE`` or ``allocation.key`` in the data folder."""
+    return Path(_env(environ).get("PRT_ALLOCATION_KEY_FILE") or data / "allocation.key").expanduser().resolve()
+
+
 def mode(environ: Mapping[str, str] | None = None) -> str:
     """``production`` (the default: secure unless told otherwise) or ``local``."""
     value = (_env(environ).get("PRT_MODE") or "production").strip().lower()

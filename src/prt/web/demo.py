@@ -65,6 +65,9 @@ def create_demo() -> list[DemoLogin]:
         if created:
             trail.record(None, "create", participant, trail.diff(None, trail.snapshot(participant)))
             _simulate_history(participant)
+        from prt.web.enrolment.demo import create_people  # screened, enrolled, randomized, withdrawn
+
+        create_people(site, User.objects.get(username=username_for("coordinator")))
     return logins
 
 

@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "prt.web.participants",
     "prt.web.audit",
     "prt.web.diary",
+    "prt.web.questionnaires",
+    "prt.web.enrolment",
+    "prt.web.randomization",
 ]
 
 MIDDLEWARE = [
@@ -95,6 +98,10 @@ AUTH_PASSWORD_VALIDATORS = [
 #: Failed logins per username before a lockout, and how long it lasts (OWASP ASVS 2.2.1).
 PRT_LOGIN_FAILURE_LIMIT = 5
 PRT_LOGIN_LOCKOUT_SECONDS = 15 * 60
+
+#: The allocation log's HMAC key (``prt trial keygen``); never created by the server: without it
+#: nobody is randomized (randomization/services.py). The demo makes one in the data folder.
+PRT_ALLOCATION_KEY_FILE = config.allocation_key_file(DATA_DIR)
 
 # ---------------------------------------------------------------------------- sessions, cookies, TLS
 SESSION_COOKIE_AGE = 7 * 24 * 3600  # a participant rates pain daily on their own phone

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from prt.web import views
 from prt.web.accounts.views import SignInView
@@ -12,6 +12,8 @@ from prt.web.diary import views as diary_views
 urlpatterns = [
     path("", diary_views.home, name="home"),
     path("diary/", diary_views.submit, name="diary-submit"),
+    path("coordinator/", include("prt.web.enrolment.urls")),
+    path("questionnaires/", include("prt.web.questionnaires.urls")),
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),

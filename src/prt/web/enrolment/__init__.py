@@ -1,0 +1,1 @@
+"""Screening, consent, enrolment and withdrawal: the coordinator's pages (issue 13)."""
