@@ -128,11 +128,27 @@ class World:
         self.c = Participant.objects.create(study_id="LON-001", site=self.site2, user=self.users["participant_c"],
                                             status="enrolled")
 
-    def client_for(self, name: str | None, **kwargs):
+    def client_for(self, name: str | None, *, verified: bool = True, **kwargs):
+        """A signed-in client; staff sessions have passed the second factor unless ``verified=False``."""
         client = https_client(**kwargs)
         if name is not None:
             client.force_login(self.users[name])
+            if verified:
+                verify_session(client, self.users[name])
         return client
+
+
+def verify_session(client, user) -> None:
+    """Give a staff ``user`` a confirmed TOTP device and mark the client's session verified with it
+    (as the second-factor page does after a right code); participants are left as they are."""
+    from prt.web.accounts import twofactor
+
+    if not twofactor.is_staff_user(user):
+        return
+    device = twofactor.confirmed_device(user) or user.totpdevice_set.create(name="test", confirmed=True)
+    session = client.session
+    twofactor.mark_verified(session, device)
+    session.save()
 
 
 @pytest.fixture

@@ -117,12 +117,14 @@ def test_demo_creates_and_refreshes(db, fast_hashing, main, monkeypatch, capsys)
     monkeypatch.setattr(web_cli, "setup_django", lambda: None)
     assert main(["web", "demo"]) == 0
     lines = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
-    assert [role for role, _, _ in lines] == ["participant", "coordinator", "therapist", "physician", "analyst",
-                                              "admin"]
-    for role, username, password in lines:
+    assert [line[0] for line in lines] == ["participant", "coordinator", "therapist", "physician", "analyst",
+                                           "admin"]
+    for role, username, password, *totp in lines:
         user = authenticate(username=username, password=password)
         assert user is not None and set(user.memberships.values_list("role", flat=True)) == {role}
         assert user.is_superuser is (role == "admin")
+        # staff get a TOTP secret for the second factor (tests/web/accounts/test_two_factor.py); participants none
+        assert (totp[:2] == ["TOTP", "secret"] and len(totp) == 3) is (role != "participant")
     ratings = PainRating.objects.count()
     assert 20 <= ratings <= 30 and AuditEvent.objects.filter(model="diary.painrating").count() == ratings
     assert main(["web", "demo"]) == 0

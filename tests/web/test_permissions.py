@@ -67,6 +67,13 @@ def _withdraw_form():
     return {"withdrawal_date": TODAY, "reason": "moved away"}
 
 
+RUN = "00000000-0000-4000-8000-000000000000"
+
+
+def _upload_without_file_form():  # an analyst reaches the rules and is refused (422)
+    return {"source": "upload"}
+
+
 #: (method, path, request data) -> statuses in ROLES order.
 MATRIX = {
     ("GET", "/", None): (302, 200, 200, 200, 200, 200, 200),
@@ -74,6 +81,8 @@ MATRIX = {
     ("GET", "/login/", None): (200, 302, 302, 302, 302, 302, 302),
     ("POST", "/logout/", None): (302, 302, 302, 302, 302, 302, 302),
     ("GET", "/healthz", None): (200, 200, 200, 200, 200, 200, 200),
+    # the staff second factor (already verified here: verified staff are sent on; unverified: test_two_factor)
+    ("GET", "/account/two-factor/", None): (302, 403, 403, 302, 302, 302, 302),
     ("GET", "/api/openapi.json", None): (200, 200, 200, 200, 200, 200, 200),
     ("GET", "/api/diary", None): (401, 200, 200, 403, 403, 403, 403),
     ("POST", "/api/diary", _diary_json): (401, 201, 201, 403, 403, 403, 403),
@@ -104,6 +113,15 @@ MATRIX = {
     ("POST", "/coordinator/people/BOU-001/withdraw/", _withdraw_form): (302, 403, 403, 302, 404, 403, 403),
     ("POST", "/api/screenings", _screening_json): (401, 403, 403, 201, 404, 403, 403),
     ("POST", "/api/participants/BOU-001/randomization", _randomize_json): (401, 403, 403, 409, 404, 403, 403),
+    # the analyst's pages (analyst app): analysts only (own sites' de-identified data, own runs);
+    # the run id below exists for no one (404 to the analyst); success paths: tests/web/analyst
+    ("GET", "/analyst/", None): (302, 403, 403, 403, 403, 200, 403),
+    ("POST", "/analyst/exports/tidy/", None): (302, 403, 403, 403, 403, 200, 403),
+    ("POST", "/analyst/runs/", _upload_without_file_form): (302, 403, 403, 403, 403, 422, 403),
+    ("GET", f"/analyst/runs/{RUN}/", None): (302, 403, 403, 403, 403, 404, 403),
+    ("GET", f"/analyst/runs/{RUN}/report.html", None): (302, 403, 403, 403, 403, 404, 403),
+    ("GET", f"/analyst/runs/{RUN}/results.json", None): (302, 403, 403, 403, 403, 404, 403),
+    ("GET", "/audit/", None): (302, 403, 403, 403, 403, 403, 200),
     ("GET", "/admin/", None): (302, 302, 302, 302, 302, 302, 200),
     ("GET", "/admin/audit/auditevent/", None): (302, 302, 302, 302, 302, 302, 200),
     ("GET", "/admin/participants/participant/", None): (302, 302, 302, 302, 302, 302, 200),
@@ -132,7 +150,8 @@ def test_the_matrix_covers_every_url_and_api_operation(db, client):
     from django.urls import get_resolver
 
     top_level = {str(p.pattern) for p in get_resolver().url_patterns}
-    assert top_level == {"", "diary/", "coordinator/", "questionnaires/", "login/", "logout/", "healthz", "api/", "admin/"}
+    assert top_level == {"", "diary/", "coordinator/", "questionnaires/", "login/", "logout/", "healthz", "api/", "admin/",
+                         "account/two-factor/", "analyst/", "audit/"}
     covered = {(m, p) for m, p, _ in MATRIX}
     for route in top_level - {"api/", "admin/"}:
         assert any(path == "/" + route for _, path in covered), route
@@ -141,6 +160,12 @@ def test_the_matrix_covers_every_url_and_api_operation(db, client):
     for pattern in coordinator_urls:  # every coordinator page, with the matrix's site and study ids
         route = "/coordinator/" + str(pattern.pattern).replace("<slug:site_code>", "boulder").replace(
             "<str:study_id>", "BOU-001")
+        assert any(path == route for _, path in covered), route
+    from prt.web.analyst.urls import urlpatterns as analyst_urls
+
+    for pattern in analyst_urls:  # every analyst page, with the matrix's format and run id
+        route = "/analyst/" + str(pattern.pattern).replace("<slug:export_format>", "tidy").replace(
+            "<uuid:run_id>", RUN)
         assert any(path == route for _, path in covered), route
     schema = client.get("/api/openapi.json").json()
     for api_path, operations in schema["paths"].items():

@@ -166,7 +166,10 @@ def _demo(args) -> int:
     print(f"Demo site: {SITE_NAME}. One login per role (new passwords each run):")
     width = max(len(login.username) for login in logins)
     for login in logins:
-        print(f"  {login.role:<12} {login.username:<{width}}  {login.password}")
+        totp = f"  TOTP secret {login.totp_secret}" if login.totp_secret else ""
+        print(f"  {login.role:<12} {login.username:<{width}}  {login.password}{totp}")
+    print("Staff logins ask for a 6-digit code after the password: add the TOTP secret to an "
+          "authenticator app (or run: oathtool --totp -b SECRET).")
     print("Start the server with: prt serve   (then open http://127.0.0.1:8000)")
     return 0
 

@@ -36,6 +36,8 @@ class DemoLogin:
     role: str
     username: str
     password: str
+    #: Staff only: the TOTP secret (base32) to add to an authenticator app for the second factor.
+    totp_secret: str | None = None
 
 
 def username_for(role: str) -> str:
@@ -58,7 +60,7 @@ def create_demo() -> list[DemoLogin]:
             user.is_staff = user.is_superuser = role == "admin"
             user.save()
             Membership.objects.get_or_create(user=user, site=site, role=role)
-            logins.append(DemoLogin(role, user.username, password))
+            logins.append(DemoLogin(role, user.username, password, _demo_device(user)))
         participant, created = Participant.objects.get_or_create(
             study_id=PARTICIPANT_ID,
             defaults={"site": site, "user": User.objects.get(username=username_for("participant")), "status": "enrolled"})
@@ -69,6 +71,20 @@ def create_demo() -> list[DemoLogin]:
 
         create_people(site, User.objects.get(username=username_for("coordinator")))
     return logins
+
+
+def _demo_device(user: User) -> str | None:
+    """A new confirmed TOTP device for a staff login (its secret printed once, like the password): the
+    demo passes the same second factor as a trial, with no switch that production could leave on."""
+    from prt.web.accounts import twofactor
+
+    if not twofactor.is_staff_user(user):
+        return None
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=user).delete()
+    device = TOTPDevice.objects.create(user=user, name=twofactor.DEVICE_NAME, confirmed=True)
+    return twofactor.secret_base32(device)
 
 
 def _simulate_history(participant: Participant) -> None:

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "prt.web.accounts",
     "prt.web.participants",
     "prt.web.audit",
@@ -44,6 +46,9 @@ INSTALLED_APPS = [
     "prt.web.questionnaires",
     "prt.web.enrolment",
     "prt.web.randomization",
+    "django_tasks",
+    "django_tasks_db",
+    "prt.web.analyst",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "prt.web.accounts.middleware.SecondFactorMiddleware",  # staff: TOTP before anything else
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -98,10 +105,18 @@ AUTH_PASSWORD_VALIDATORS = [
 #: Failed logins per username before a lockout, and how long it lasts (OWASP ASVS 2.2.1).
 PRT_LOGIN_FAILURE_LIMIT = 5
 PRT_LOGIN_LOCKOUT_SECONDS = 15 * 60
+#: Staff second factor (accounts/twofactor.py): TOTP, the issuer named in authenticator apps; wrong
+#: codes wait 1, 2, 4, 8 ... seconds (django-otp's back-off, OWASP ASVS 4.0, 2.2.1).
+OTP_TOTP_ISSUER = "PRT trial"
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 #: The allocation log's HMAC key (``prt trial keygen``); never created by the server: without it
 #: nobody is randomized (randomization/services.py). The demo makes one in the data folder.
 PRT_ALLOCATION_KEY_FILE = config.allocation_key_file(DATA_DIR)
+
+#: Background jobs (an analysis run): Django's task framework with its database backend
+#: (django-tasks + django-tasks-db; worker: ``prt web manage db_worker``). docs/web.md says why.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # ---------------------------------------------------------------------------- sessions, cookies, TLS
 SESSION_COOKIE_AGE = 7 * 24 * 3600  # a participant rates pain daily on their own phone

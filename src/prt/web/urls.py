@@ -5,7 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from prt.web import views
-from prt.web.accounts.views import SignInView
+from prt.web.accounts.views import SignInView, TwoFactorView
+from prt.web.analyst import views as analyst_views
 from prt.web.api import api
 from prt.web.diary import views as diary_views
 
@@ -14,8 +15,11 @@ urlpatterns = [
     path("diary/", diary_views.submit, name="diary-submit"),
     path("coordinator/", include("prt.web.enrolment.urls")),
     path("questionnaires/", include("prt.web.questionnaires.urls")),
+    path("analyst/", include("prt.web.analyst.urls")),
+    path("audit/", analyst_views.audit_search, name="audit-search"),
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/two-factor/", TwoFactorView.as_view(), name="two-factor"),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
