@@ -27,6 +27,20 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 ROLES = ("participant_a", "coordinator_same_site")
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Django closes the database connection when a WSGI request finishes; inside a test that would
+    close the test's own transaction (PostgreSQL). Django's test client disconnects the same handler."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def sessions(world):
     """Cookies and headers of a signed-in browser session per role (the CSRF token sent back as a header)."""

@@ -21,10 +21,9 @@ from ninja.security import django_auth
 from pydantic import BeforeValidator, ConfigDict, StrictInt
 
 from prt import __version__
-from prt.files import loads_json
 from prt.web.diary import scale, services
 from prt.web.diary.models import PainRating
-from prt.web.errors import Refused
+from prt.web.errors import Refused, json_body
 from prt.web.participants.access import own_participant, sees_participants, visible_participants
 from prt.web.participants.models import Participant
 
@@ -35,11 +34,7 @@ class StrictJSONParser(Parser):
     """JSON bodies through prt.files.loads_json (the project's one strict JSON reader)."""
 
     def parse_body(self, request: HttpRequest):
-        try:
-            text = request.body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise Refused("body", "expected UTF-8 JSON", status=400) from None
-        return loads_json(text, "body")
+        return json_body(request)
 
 
 api = NinjaAPI(title="PRT trial platform", version=__version__, urls_namespace="api", docs_url=None,

@@ -211,3 +211,12 @@ def test_messages_say_what_each_field_expects(alice):
 def test_an_oversized_body_is_refused_before_parsing(alice, settings):
     response = post(alice, json.dumps(body()) + " " * settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     assert response.status_code == 400 and not PainRating.objects.exists()
+
+
+def test_nul_characters_are_refused_naming_the_field(world, alice):
+    """Found by schemathesis on PostgreSQL: a NUL in a text field was a server error (it cannot be stored)."""
+    client = world.client_for("participant_a")
+    response = client.post("/api/diary", data='{"client_uuid": "\\u0000", "date": "2026-03-10", "rating": 4}',
+                           content_type="application/json", secure=True)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "client_uuid"
+    assert "NUL" in response.json()["detail"]

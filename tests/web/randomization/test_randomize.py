@@ -123,7 +123,9 @@ def test_many_allocations_balance_the_arms_and_replay(world, allocation_key):
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_fifty_simultaneous_randomizations_are_serialized_none_lost(allocation_key, fast_hashing):
-    """50 threads (and a duplicate request each) at once: 50 allocations, one valid chain."""
+    """50 people randomized at once, 25 of them twice in the same instant: 50 allocations, one chain.
+
+    75 threads (each with its own connection) stay under PostgreSQL's default 100 connections."""
     import threading
 
     from django.db import connection
@@ -137,7 +139,8 @@ def test_fifty_simultaneous_randomizations_are_serialized_none_lost(allocation_k
     Membership.objects.create(user=coordinator, site=site, role="coordinator")
     people = [enrolled(site, f"BOU-{i:03d}", coordinator) for i in range(50)]
     requests = [uuid.uuid4() for _ in people]
-    barrier = threading.Barrier(100)
+    pairs = [(i, 0) for i in range(50)] + [(i, 1) for i in range(0, 50, 2)]
+    barrier = threading.Barrier(len(pairs))
     results, errors = {}, []
 
     def run(i, copy):
@@ -149,7 +152,7 @@ def test_fifty_simultaneous_randomizations_are_serialized_none_lost(allocation_k
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run, args=(i, copy)) for i in range(50) for copy in (0, 1)]
+    threads = [threading.Thread(target=run, args=pair) for pair in pairs]
     for t in threads:
         t.start()
     for t in threads:
@@ -157,8 +160,12 @@ def test_fifty_simultaneous_randomizations_are_serialized_none_lost(allocation_k
     assert errors == []
     assert AllocationEntry.objects.count() == 51 and RandomizationRequest.objects.count() == 50
     for i in range(50):
-        assert results[(i, 0)].hash == results[(i, 1)].hash  # the retry got the first allocation
-        assert sorted(r.outcome for (j, _), r in results.items() if j == i) == ["allocated", "replayed"]
+        outcomes = sorted(r.outcome for (j, _), r in results.items() if j == i)
+        if i % 2 == 0:
+            assert results[(i, 0)].hash == results[(i, 1)].hash  # the duplicate got the first allocation
+            assert outcomes == ["allocated", "replayed"]
+        else:
+            assert outcomes == ["allocated"]
     replay = services.verify()
     assert sorted(a.participant for a in replay.allocations) == [p.study_id for p in people]
     assert [a.seq for a in replay.allocations] == list(range(1, 51))

@@ -16,9 +16,8 @@ from django.http import Http404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from prt.files import loads_json
 from prt.web.enrolment import access, services
-from prt.web.errors import Refused
+from prt.web.errors import Refused, json_body
 from prt.web.randomization import services as randomization
 
 router = Router(tags=["coordinator"])
@@ -61,16 +60,7 @@ class Refusal(Schema):
 
 
 def _body(request, allowed: set[str]) -> dict[str, Any]:
-    try:
-        text = request.body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Refused("body", "expected UTF-8 JSON", status=400) from None
-    try:
-        body = loads_json(text, "body")
-    except Refused:
-        raise
-    except Exception as exc:  # prt.files names line and column
-        raise Refused("body", str(exc).removeprefix("body: "), status=400) from None
+    body = json_body(request)
     if not isinstance(body, dict):
         raise Refused("body", f"expected a JSON object with {', '.join(sorted(allowed))}")
     unknown = sorted(set(body) - allowed)

@@ -26,8 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from prt import instruments
 from prt.errors import InputError
-from prt.files import loads_json
-from prt.web.errors import Refused
+from prt.web.errors import Refused, json_body
 from prt.web.participants.access import own_participant
 from prt.web.questionnaires import battery, services
 from prt.web.questionnaires.models import Submission
@@ -131,12 +130,7 @@ def get_questionnaire(request, instrument_id: str):
 
 
 def _body(request) -> ResponseIn:
-    try:
-        data = loads_json(request.body.decode("utf-8"), "body")
-    except UnicodeDecodeError:
-        raise Refused("body", "expected UTF-8 JSON", status=400) from None
-    except InputError as exc:
-        raise Refused("body", str(exc).removeprefix("body: "), status=400) from None
+    data = json_body(request)
     if not isinstance(data, dict):
         raise Refused("body", f"expected a JSON object with {', '.join(FIELDS)}")
     unknown = sorted(k for k in data if k not in FIELDS)
