@@ -158,3 +158,62 @@ def test_output_dir_is_all_or_nothing_and_never_replaces_foreign_folders(tmp_pat
         write_output_dir(foreign, fill)
     assert (foreign / "thesis.docx").read_text() == "years of work"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "out"]
+
+
+def test_atomic_write_never_replaces_a_device_or_fifo(tmp_path):
+    """Issue 12 round 2: ``--out /dev/null`` run as root renamed a regular file over the device node."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        atomic_write(fifo, "data")
+    assert fifo.is_fifo() and os.listdir(tmp_path) == ["pipe"]
+
+
+def test_atomic_write_replaces_a_symlink_and_never_writes_through_it(tmp_path):
+    (tmp_path / "real.csv").write_text("original")
+    (tmp_path / "link.csv").symlink_to(tmp_path / "real.csv")
+    atomic_write(tmp_path / "link.csv", "new")
+    assert (tmp_path / "real.csv").read_text() == "original" and not (tmp_path / "link.csv").is_symlink()
+
+
+def test_output_dir_keeps_a_file_added_to_a_previous_output(tmp_path):
+    """Issue 12 round 2: the input (or notes) put into a previous output were deleted with it (rc 0)."""
+    out = tmp_path / "out"
+
+    def fill(work):
+        (work / "results.json").write_text("{}")
+        (work / "figs").mkdir()
+        (work / "figs" / "a.svg").write_text("<svg/>")
+
+    write_output_dir(out, fill)
+    marker = (out / OUTPUT_MARKER).read_text()
+    assert "file: results.json" in marker and "file: figs/a.svg" in marker
+    write_output_dir(out, fill)  # only what prt wrote: replaced
+    (out / "input.csv").write_text("the trial's export")
+    with pytest.raises(InputError, match="'input.csv', which prt did not write"):
+        write_output_dir(out, fill)
+    assert (out / "input.csv").read_text() == "the trial's export"
+    (out / "input.csv").unlink()
+    (out / "figs" / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="'figs/notes.txt'"):
+        write_output_dir(out, fill)
+    assert (out / "figs" / "notes.txt").read_text() == "mine"
+
+
+def test_output_dir_written_before_markers_listed_files_is_still_replaced(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / OUTPUT_MARKER).write_text("written by prt (analyze); prt may replace this directory\n")
+    (out / "results.json").write_text("{}")
+    write_output_dir(out, lambda work: (work / "table1.csv").write_text("x"))
+    assert sorted(p.name for p in out.iterdir()) == [OUTPUT_MARKER, "table1.csv"]
+
+
+def test_atomic_writes_get_the_usual_permissions(tmp_path):
+    """Files prt writes are created as open() would create them (umask applies), not 0600."""
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "report.csv", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "report.csv").stat().st_mode & 0o777 == 0o644

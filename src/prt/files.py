@@ -32,6 +32,12 @@ T = TypeVar("T")
 #: Deepest nesting of JSON arrays/objects prt reads (FHIR resources nest a few levels).
 MAX_DEPTH = 64
 
+#: Characters no name prt reads may hold (record ids, column names): C0/C1 controls (tab, line
+#: breaks, escape sequences), Unicode line separators and the bidirectional overrides that reorder
+#: text on screen (Unicode TR9; "Trojan Source", CVE-2021-42574). They would break a one-line
+#: message or a tab-separated listing, or make one id display as another.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
 
 # ------------------------------------------------------------------------------------ reading
 def os_error(path: str | os.PathLike, exc: OSError, doing: str = "cannot be read") -> InputError:
@@ -185,13 +191,18 @@ def atomic_write(path: str | os.PathLike, data: str | bytes, *, encoding: str = 
                  exclusive: bool = False) -> Path:
     """Write a whole file atomically: temp file beside it, fsync, rename over the target.
 
-    ``exclusive`` refuses an existing target (InputError). OS errors become InputError naming the
+    ``exclusive`` refuses an existing target (InputError). A target that exists but is not a
+    regular file (``/dev/null``, a FIFO) is refused: renaming over it would replace the device node.
+    A symbolic link is replaced, never written through. OS errors become InputError naming the
     path; on any failure the temporary file is removed and the target is untouched.
     """
     target = Path(path)
     payload = data.encode(encoding) if isinstance(data, str) else bytes(data)
     if target.is_dir():
         raise InputError(f"{target}: is a directory, expected a file name")
+    if target.exists() and not target.is_file():  # renaming over it would replace /dev/null or a FIFO
+        raise InputError(f"{target}: is not a regular file (a device, FIFO or socket); prt writes regular "
+                         "files only")
     if exclusive and target.exists():
         raise InputError(f"{target}: already exists (prt does not overwrite it)")
     try:
@@ -200,6 +211,7 @@ def atomic_write(path: str | os.PathLike, data: str | bytes, *, encoding: str = 
         raise os_error(target, exc, "cannot be written") from None
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), _default_mode())  # as open() would create it (mkstemp makes 0600)
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
@@ -218,6 +230,13 @@ def atomic_write(path: str | os.PathLike, data: str | bytes, *, encoding: str = 
         _remove_quietly(tmp)
         raise
     return target
+
+
+def _default_mode() -> int:
+    """0666 less the process umask: the permissions a plainly created file gets."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _remove_quietly(path) -> None:
@@ -279,17 +298,17 @@ def write_output_dir(out: str | os.PathLike, fill: Callable[[Path], T], *, kind:
     """Write a whole output directory, all or nothing, and never delete what prt did not write.
 
     ``fill(work)`` writes everything into a fresh temporary directory beside ``out``; only when it
-    returns is the directory renamed into place (with a marker file :data:`OUTPUT_MARKER`). An
-    existing ``out`` is replaced only when it is empty or carries the marker (a previous prt
-    output); anything else is refused. Leftover temporary folders of a killed run are removed first.
+    returns is the directory renamed into place (with a marker file :data:`OUTPUT_MARKER` listing
+    what prt wrote). An existing ``out`` is replaced only when it is empty or is a previous prt
+    output holding nothing but the files its marker lists: a directory without the marker, or a
+    previous output to which someone added a file (the input, notes), is refused, so prt never
+    deletes a file it did not write. Leftover temporary folders of a killed run are removed first.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not (out / OUTPUT_MARKER).is_file():
-        raise InputError(
-            f"--out {out}: a non-empty directory that prt did not write; prt replaces only its own "
-            f"output (marked by {OUTPUT_MARKER}) - choose a new or empty directory")
+    if out.is_dir():
+        _check_replaceable(out)
     resolved = out.resolve()
     parent = resolved.parent
     try:
@@ -303,7 +322,8 @@ def write_output_dir(out: str | os.PathLike, fill: Callable[[Path], T], *, kind:
         raise os_error(parent, exc, "cannot be written") from None
     try:
         result = fill(work)
-        (work / OUTPUT_MARKER).write_text(f"written by prt ({kind}); prt may replace this directory\n",
+        listed = "files:\n" + "".join(f"{_LISTED}{name}\n" for name in _entries(work))
+        (work / OUTPUT_MARKER).write_text(f"written by prt ({kind}); prt may replace this directory\n{listed}",
                                           encoding="utf-8")
         if resolved.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{resolved.name}.old-", dir=parent))
@@ -321,6 +341,46 @@ def write_output_dir(out: str | os.PathLike, fill: Callable[[Path], T], *, kind:
     return result
 
 
+#: Prefix of a line of the marker naming one entry prt wrote (path relative to the directory).
+_LISTED = "file: "
+
+
+def _entries(directory: Path) -> list[str]:
+    """Every file and folder under ``directory`` (relative POSIX paths; links not followed), but the marker."""
+    names = []
+    for root, dirs, files in os.walk(directory):
+        for name in dirs + files:
+            rel = (Path(root) / name).relative_to(directory).as_posix()
+            if rel != OUTPUT_MARKER:
+                names.append(rel)
+    return sorted(names)
+
+
+def _check_replaceable(out: Path) -> None:
+    """Refuse a non-empty ``out`` that is not a previous prt output holding only what prt wrote."""
+    try:
+        present = _entries(out)
+        marker = (out / OUTPUT_MARKER).read_text(encoding="utf-8") if (out / OUTPUT_MARKER).is_file() else None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc.__class__.__name__
+        raise InputError(f"--out {out}: cannot be checked ({reason})") from None
+    if marker is None:
+        if present:
+            raise InputError(
+                f"--out {out}: a non-empty directory that prt did not write; prt replaces only its own "
+                f"output (marked by {OUTPUT_MARKER}) - choose a new or empty directory")
+        return
+    lines = marker.splitlines()
+    if "files:" not in lines:
+        return  # a marker from before prt listed its files: the directory is prt's
+    listed = {line[len(_LISTED):] for line in lines if line.startswith(_LISTED)}
+    extra = [name for name in present if name not in listed]
+    if extra:
+        raise InputError(
+            f"--out {out}: a previous prt output that now also holds {extra[0]!r}, which prt did not write; "
+            "prt would delete it when replacing the directory - move it out or choose another directory")
+
+
 def _clean_stale(parent: Path, name: str) -> None:
     """Remove ``.NAME.tmp-*`` / ``.NAME.old-*`` folders a killed run left (prt made them)."""
     for pattern in (f".{name}.tmp-*", f".{name}.old-*"):
@@ -329,6 +389,6 @@ def _clean_stale(parent: Path, name: str) -> None:
                 shutil.rmtree(stale, ignore_errors=True)
 
 
-__all__ = ["MAX_DEPTH", "OUTPUT_MARKER", "atomic_write", "csv_safe", "csv_safe_frame", "decode_text",
+__all__ = ["CONTROL", "MAX_DEPTH", "OUTPUT_MARKER", "atomic_write", "csv_safe", "csv_safe_frame", "decode_text",
            "load_json", "load_yaml", "loads_json", "loads_yaml", "os_error", "read_bytes", "read_text", "write_csv",
            "write_output_dir"]

@@ -45,12 +45,17 @@ def test_writes_results_and_report(flat_csv, tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary directories left
 
 
-def test_replaces_only_its_own_previous_output(flat_csv, tmp_path):
+def test_replaces_only_its_own_previous_output(flat_csv, tmp_path, capsys):
     out = tmp_path / "out"
     assert _run([flat_csv, "--out", out, "--bootstrap", 20, "--mediation-bootstrap", 0]) == 0
-    (out / "stale.txt").write_text("old")  # inside a prt output: replaced with it
+    assert _run([flat_csv, "--out", out, "--bootstrap", 20, "--mediation-bootstrap", 0]) == 0  # its own: replaced
+    # issue 12 round 2: a file someone put into a previous output (the input, notes) was deleted with it
+    (out / "input.csv").write_bytes(flat_csv.read_bytes())
+    _expect_exit_2([out / "input.csv", "--out", out, "--bootstrap", 20, "--mediation-bootstrap", 0], capsys,
+                   "'input.csv', which prt did not write")
+    assert (out / "input.csv").read_bytes() == flat_csv.read_bytes() and (out / "results.json").is_file()
+    (out / "input.csv").unlink()
     assert _run([flat_csv, "--out", out, "--bootstrap", 20, "--mediation-bootstrap", 0]) == 0
-    assert not (out / "stale.txt").exists() and (out / "results.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 

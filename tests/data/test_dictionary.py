@@ -184,3 +184,18 @@ def test_any_cell_text_gives_a_dictionary_or_an_input_error(choices, kind, valid
     assert set(d.field_types) == {"f", "g"}
     for low_high in d.ranges.values():
         assert low_high[0] <= low_high[1]
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    (field("group", "radio", "Arm", "1, Placebo | 2, PRT | 3, Usual care"), "code 1 of group is labelled 'Placebo'"),
+    (field("gender", "radio", "Gender", "1, Female | 2, Male | 3, Other"), "code 1 of gender is labelled 'Female'"),
+])
+def test_a_dictionary_contradicting_the_arm_or_sex_codes_is_refused(row, message):
+    """Issue 12 round 2: a dictionary reading 1 as Female beside the mapping's 1 = male labelled the
+    men "Female" in Table 1 while the model adjusted for them as men (rc 0); swapped arm labels were
+    ignored. Both are now errors naming the field and code."""
+    with pytest.raises(InputError, match=message):
+        BOULDER_MAPPING.with_dictionary(load_redcap_dictionary(dictionary_csv([row])))
+    agreeing = field("gender", "radio", "Gender", "1, Man | 2, Woman | 3, Non-binary")
+    labels = BOULDER_MAPPING.with_dictionary(load_redcap_dictionary(dictionary_csv([agreeing])))
+    assert labels.label_of("sex", "male") == "Man" and labels.label_of("sex", "female") == "Woman"

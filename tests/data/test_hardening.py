@@ -139,9 +139,14 @@ def test_a_mapping_file_may_declare_another_age_range():
     ("weight", "9999-12-31", "record 1: weight is not a number"),
     ("age", "9999-12-31", "record 1: age is not a number"),
     ("age", "inf", "record 1: age is not a finite number"),
+    # issue 12 round 2: a negative or centuries-long back pain duration was a Table 1 mean
+    ("backpain_length", "-2", "record 1: backpain_length is outside its range 0-90"),
+    ("backpain_length", "500", "record 1: backpain_length is outside its range 0-90"),
 ])
 def test_participant_fields_outside_their_codes_or_ranges(column, value, expected):
     frame = flat()
+    if column not in frame.columns:
+        frame[column] = ""
     frame.loc[0, column] = value
     message = error_of(io.StringIO(csv_text(frame)))
     assert message == expected
@@ -381,3 +386,15 @@ def test_the_shared_mapping_is_not_changed_by_reading():
     before = repr(BOULDER_MAPPING)
     read(flat())
     assert repr(BOULDER_MAPPING) == before
+
+
+@pytest.mark.parametrize("layout", ["flat", "long", "tidy"])
+@pytest.mark.parametrize("other", ["01", "1.0", "+1"])
+def test_one_number_written_as_two_record_ids_is_an_error(layout, other):
+    """Issue 12 round 2: records 12 and 012 (or 12.0) were analysed as two participants (rc 0)."""
+    frame = redcap_frame(small_trial(), layout) if layout != "tidy" else tidy_frame(small_trial())
+    rid = "participant" if layout == "tidy" else "id"
+    copy = frame[frame[rid] == "2"].assign(**{rid: other.replace("1", "2")})
+    message = error_of(io.StringIO(csv_text(pd.concat([frame, copy]))))
+    assert message.endswith("one number written two ways; give each participant one record id")
+    assert "'2'" in message and repr(other.replace("1", "2")) in message

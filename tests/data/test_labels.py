@@ -110,6 +110,11 @@ def test_json_mapping_files_and_the_one_loader_name(tmp_path):
     ("base: boulder\nunits: {a: kg}\nunits: {b: kg}\n", "key 'units' appears more than once"),
     ("base: boulder\nevents: {t1_arm_1: pre\n", "not valid YAML at line"),
     ("- a list\n", "expected a mapping of keys to values"),
+    # issue 12 round 2: integers too large for a float were an OverflowError traceback
+    ("base: boulder\nranges: {age: [0, 1" + "0" * 400 + "]}\n", "ranges.age: expected a finite number"),
+    ("base: boulder\nchoices: {gender: {1: Female, 2: Male}}\n", "code 1 of gender is labelled 'Female'"),
+    ("base: boulder\nparticipant_recodes: {current_opioid_use: {1: 1" + "0" * 400 + "}}\n",
+     "participant_recodes.current_opioid_use.1: expected a finite number"),
 ])
 def test_bad_mapping_files_name_the_file_and_key(tmp_path, text, message):
     path = tmp_path / "mapping.yaml"
@@ -117,6 +122,11 @@ def test_bad_mapping_files_name_the_file_and_key(tmp_path, text, message):
     with pytest.raises(InputError, match=message) as err:
         load_mapping(path)
     assert str(path) in str(err.value)
+
+
+def test_a_huge_integer_code_is_a_code_not_a_traceback():
+    mapping = Mapping.from_dict({"base": "boulder", "arms": {10 ** 400: "prt", 2: "placebo", 3: "usual_care"}})
+    assert mapping.arm_codes[str(10 ** 400)] == "prt"
 
 
 def test_unreadable_mapping_files(tmp_path):
@@ -127,7 +137,7 @@ def test_unreadable_mapping_files(tmp_path):
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-3, 300) | st.floats(allow_nan=True, allow_infinity=True)
+    st.none() | st.booleans() | st.integers(-3, 300) | st.just(10 ** 400) | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=8),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
     max_leaves=8,

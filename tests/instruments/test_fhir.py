@@ -169,3 +169,17 @@ def test_duplicate_json_keys_and_non_finite_decimals_are_refused():
 def test_source_names_the_file_in_messages():
     with pytest.raises(InputError, match=r"^QuestionnaireResponse qr.json: status 'stopped'"):
         score_questionnaire_response(_sopa_qr("stopped"), source="QuestionnaireResponse qr.json")
+
+
+@pytest.mark.parametrize("system", ["urn:prt:questionnaire:odi:item:1", "urn:prt:questionnaire:bpi_sf:item:2",
+                                    "http://loinc.org", "http://example.org/our-site-codes"])
+def test_a_code_from_another_code_system_is_refused(system):
+    """Issue 12 round 2: ODI item 1's code 5 (or a site's own code 5) was scored as BPI item 1 = 5."""
+    qr = questionnaire_response("bpi_sf", EXAMPLES["bpi_sf"])
+    assert qr["item"][0]["answer"][0]["valueCoding"]["system"] == "urn:prt:questionnaire:bpi_sf:item:1"
+    assert score_questionnaire_response(qr).total == 4.5       # prt's own system: read
+    qr["item"][0]["answer"][0]["valueCoding"]["system"] = system
+    with pytest.raises(InputError, match="item '1': valueCoding system .* is not this item's code system"):
+        score_questionnaire_response(qr)
+    del qr["item"][0]["answer"][0]["valueCoding"]["system"]
+    assert score_questionnaire_response(qr).total == 4.5       # a bare code is read as this item's

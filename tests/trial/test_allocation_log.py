@@ -520,3 +520,36 @@ def test_key_witness_seed_and_head_inputs_fuzz(tmp_path_factory, key_bytes, witn
         except InputError:
             continue
         assert value is not None
+
+
+def test_ids_with_control_characters_are_never_allocated(tmp_path):
+    """Issue 12 round 2: an id holding a tab, newline or escape sequence garbled the printed receipt."""
+    path = tmp_path / "a.jsonl"
+    build(path, n=2)
+    before = path.read_bytes()
+    for pid in ("p9\tprt", "p9\x1b[2J", "p9\u202e"):
+        with pytest.raises(InputError, match="control character"):
+            al.allocate(path, pid, key=KEY, screening=EVERYONE)
+    assert path.read_bytes() == before
+
+
+def test_a_witness_cut_mid_line_is_refused_before_anything_is_allocated(signed):
+    """Issue 12 round 2: the next mark was glued onto a witness's unfinished last line (unreadable after)."""
+    path, witness, _ = signed
+    witness.write_bytes(witness.read_bytes()[:-1])
+    before, marks = path.read_bytes(), witness.read_bytes()
+    with pytest.raises(InputError, match="last line has no newline"):
+        al.allocate(path, participants(7)[6][0], key=KEY, screening=EVERYONE, witness=witness)
+    assert (path.read_bytes(), witness.read_bytes()) == (before, marks)
+
+
+def test_a_key_that_is_not_a_private_regular_file_is_refused_before_it_is_read(tmp_path):
+    """Issue 12 round 2: ``--key /dev/zero`` was read to the end (never) before its mode was checked."""
+    fifo = tmp_path / "k.fifo"
+    os.mkfifo(fifo, 0o600)
+    with pytest.raises(InputError, match="not a regular file"):
+        al.load_key(fifo)          # would block forever if opened: no writer
+    with pytest.raises(InputError, match="other users"):
+        al.load_key("/dev/zero")
+    with pytest.raises(InputError, match="is a directory"):
+        al.load_key(tmp_path)

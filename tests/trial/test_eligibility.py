@@ -3,6 +3,7 @@ answers checked against their declared ranges, the factor answers kept for alloc
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -252,3 +253,94 @@ def test_screening_input_surface_fuzz(answers):
     by_field = {f.source_field: f for f in TRIAL_CONFIG.factors}
     for name, value in result.answers.items():
         by_field[name].value_of(value, "r1")
+
+
+RULE = "rules:\n  - {code: a, field: age, check: between, min: 21, max: 70}\n"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    # issue 12 round 2: each was screened silently (or raised an OverflowError traceback)
+    ("rules:\n  - {code: a, field: sex, check: one_of, values: female}\n", "'values' must be a list"),
+    ("rules:\n  - {code: a, field: sex, check: one_of, values: [[female]]}\n", "'values' must be a name"),
+    ("rules:\n  - {code: a, field: x, check: one_of, values: [yes, no]}\n", "'values' holds true/false"),
+    (RULE + "  - {code: b, field: age, check: at_least, min: 99, enabled: 'false'}\n", "'enabled' must be true or false"),
+    ("rules:\n  - {code: null, field: age, check: at_least, min: 3}\n", "'code' must be a name"),
+    ("rules:\n  - {code: a, field: null, check: at_least, min: 3}\n", "'field' must be a name"),
+    ("rules:\n  - {code: a, field: age, check: at_least, min: .nan}\n", "min/max must be numbers"),
+    ("rules:\n  - {code: a, field: age, check: at_most, max: .inf}\n", "min/max must be numbers"),
+    ("rules:\n  - {code: a, field: age, check: at_least, min: 1" + "0" * 400 + "}\n", "min/max must be numbers"),
+    ("fields:\n  age: {min: 0, max: 1" + "0" * 400 + "}\n" + RULE, "needs numbers min <= max"),
+])
+def test_rule_files_are_read_strictly(tmp_path, text, message):
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        load_rules(path)
+
+
+def test_a_site_naming_one_rule_twice_is_refused(tmp_path):
+    site = tmp_path / "site.yaml"
+    site.write_text("site: denver\nrules:\n  - {code: age_out_of_range, min: 18}\n  - {code: age_out_of_range, min: 30}\n")
+    with pytest.raises(InputError, match="'age_out_of_range' is given more than once"):
+        load_rules(site=site)
+    site.write_text("site: denver\nrules:\n  - {code: mri_unsafe, enabled: 'no'}\n")
+    with pytest.raises(InputError, match="'enabled' must be true or false"):
+        load_rules(site=site)
+
+
+@pytest.mark.parametrize("pid", ["p9\teligible", "p9\nx", "p9\x1b[2J", "p9\rp2", "p9\u202eevil"])
+def test_ids_with_tabs_line_breaks_escapes_or_bidi_overrides_are_refused(pid, tmp_path):
+    """Issue 12 round 2: an id 'p9<TAB>eligible' printed as eligible in the listing of an ineligible
+    person; newlines and escape sequences rewrote the coordinator's screen."""
+    with pytest.raises(InputError, match="tab, line break or control character"):
+        screen_table([{**OK, "participant": pid}])
+    with pytest.raises(InputError, match="tab, line break or control character"):
+        record_enrolment(tmp_path / "s.jsonl", pid, True)
+
+
+def test_a_header_without_rows_is_an_error():
+    with pytest.raises(InputError, match="no one to screen"):
+        screen_table([])
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"enrolled": "false"}, "'enrolled' must be true or false"),   # bool("false") is True: allocated unconsented
+    ({"enrolled": 1}, "'enrolled' must be true or false"),
+    ({"reason": ["declined"]}, "'reason' must be text"),
+    ({"participant": 7}, "participant id"),
+])
+def test_enrolments_in_the_log_are_read_strictly(tmp_path, change, message):
+    log = tmp_path / "s.jsonl"
+    append_screenings(log, [screen("7", OK)])
+    entry = {"type": "enrolment", "participant": "7", "enrolled": True, "reason": "", "timestamp": "t", **change}
+    with open(log, "a") as handle:
+        handle.write(json.dumps(entry) + "\n")
+    with pytest.raises(InputError, match=message):
+        read_screening_log(log)
+
+
+def test_reasons_in_the_log_must_be_lists(tmp_path):
+    log = tmp_path / "s.jsonl"
+    log.write_text(json.dumps({"type": "screening", "participant": "a", "status": "ineligible",
+                               "reasons": "mri_unsafe"}) + "\n")
+    with pytest.raises(InputError, match="'reasons' must be a list"):
+        read_screening_log(log)
+
+
+def test_screening_never_appends_to_a_file_that_is_not_a_whole_screening_log(tmp_path):
+    """Issue 12 round 2: ``--log answers.csv`` appended JSON to the answers; a log cut mid-line got
+    the next entry glued onto its last line."""
+    answers = tmp_path / "answers.csv"
+    answers.write_text("participant,age\na,45\n")
+    with pytest.raises(InputError, match="line 1"):
+        append_screenings(answers, [screen("a", OK)])
+    assert answers.read_text() == "participant,age\na,45\n"
+    log = tmp_path / "s.jsonl"
+    append_screenings(log, [screen("a", OK)])
+    cut = log.read_bytes()[:-1]
+    log.write_bytes(cut)
+    with pytest.raises(InputError, match="last line has no newline"):
+        append_screenings(log, [screen("b", OK)])
+    with pytest.raises(InputError, match="last line has no newline"):
+        record_enrolment(log, "a", True)
+    assert log.read_bytes() == cut

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from prt.errors import InputError
-from prt.trial.inputs import output_file, parse_csv, read_csv
+from prt.files import CONTROL
+from prt.trial.inputs import output_file, parse_csv, participant_id, read_csv
 
 
 def test_parse_csv_rows_columns_and_padding():
@@ -79,3 +80,33 @@ def test_property_written_tables_read_back_or_fail_cleanly(rows):
     assert table.columns == tuple(n for n in names if n)
     for record in table.records:
         assert set(record) == set(table.columns)
+
+
+@pytest.mark.parametrize(("sep", "name"), [(";", "semicolons"), ("\t", "tabs"), ("|", "pipes")])
+def test_semicolon_tab_and_pipe_tables_are_named_as_such(sep, name):
+    """Issue 12 round 2: a semicolon-separated screening CSV got "no 'participant' column"."""
+    text = sep.join(["participant", "age"]) + "\n" + sep.join(["p1", "45"]) + "\n"
+    with pytest.raises(InputError, match=f"t row 1: the header is one column holding {name}"):
+        parse_csv(text, "t")
+    assert parse_csv("participant\np1\n", "t").columns == ("participant",)   # one column is fine
+
+
+@pytest.mark.parametrize("pid", ["p1\t", " p1 ", "p1"])
+def test_participant_ids_are_stripped(pid):
+    assert participant_id(pid) == "p1"
+
+
+@pytest.mark.parametrize("pid", ["", "  ", None, "a\tb", "a\nb", "a\x1bb", "a\u202eb", "a\u2028b"])
+def test_participant_ids_that_are_empty_or_hold_control_characters_are_refused(pid):
+    with pytest.raises(InputError, match="participant id"):
+        participant_id(pid, "row 2")
+
+
+@given(st.text(max_size=12))
+def test_any_text_is_an_id_without_controls_or_an_input_error(text):
+    try:
+        pid = participant_id(text)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert pid and pid == pid.strip() and not CONTROL.search(pid)

@@ -379,3 +379,25 @@ def test_config_files_are_strict(tmp_path):
         small(max_arm_difference=0)
     with pytest.raises(InputError, match="p_smaller_arm"):
         small(p_smaller_arm=1.5)
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    # issue 12 round 2: each of these was accepted silently or raised a traceback
+    ({"arms": "prt", "factors": [{"name": "sex", "levels": ["female", "male"]}]}, "arms must be a list of names"),
+    ({"arms": ["a", "b"], "factors": [{"name": "opioid", "levels": [True, False]}]}, r"levels\[0\] is true/false"),
+    ({"arms": ["a", "b"], "factors": [{"name": "sex", "levels": "fm"}]}, "levels must be a list of names"),
+    ({"arms": ["a", "b"], "factors": [{"name": None, "levels": ["f", "m"]}]}, "factor 1 name must be a name"),
+    ({"arms": ["a", "b"], "factors": [{"name": "s", "levels": ["f", "m"], "weight": 10 ** 400}]}, "finite number"),
+    ({"arms": ["a", "b"], "factors": [{"name": "s", "levels": ["f", "m"]}], "p_preferred": 10 ** 400}, "finite number"),
+])
+def test_config_files_are_read_strictly(spec, message):
+    with pytest.raises(InputError, match=message):
+        MinimizationConfig.from_dict(spec, "m.yaml")
+
+
+def test_a_huge_integer_answer_is_an_input_error_not_a_traceback():
+    """A screening log is JSON: an age of 10**400 reached float() as an int (OverflowError)."""
+    with pytest.raises(InputError, match="finite number"):
+        parse_number(10 ** 400, "record 'p1', field 'age'")
+    with pytest.raises(InputError, match="'age'"):
+        TRIAL_CONFIG.factor_values("p1", {"age": 10 ** 400, "sex": "female", "pain_avg_week": 5, "opioid": "no"})

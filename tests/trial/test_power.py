@@ -83,6 +83,9 @@ def test_same_seed_same_answer():
         ({"per_arm": 20, "effect": 0.5, "attrition": 1.0}, "attrition"),
         ({"per_arm": 20, "effect": 0.5, "simulations": 0}, "simulations"),
         ({"per_arm": 20, "effect": float("nan")}, "effect"),
+        # issue 12 round 2: D = 1e200 overflowed the sums of squares and reported power 0.000 (rc 0)
+        ({"per_arm": 20, "effect": 1e200}, "effect: expected a standardized difference"),
+        ({"per_arm": 20, "effect": -101.0}, "effect: expected a standardized difference"),
         ({"per_arm": 20, "effect": 0.5, "attrition": 0.2, "method": "closed-form"}, "closed-form"),
         ({"per_arm": 20, "effect": 0.5, "interval": "exact"}, "interval"),
     ],
@@ -90,3 +93,8 @@ def test_same_seed_same_answer():
 def test_bad_arguments_raise_input_error(kwargs, words):
     with pytest.raises(InputError, match=words):
         simulate_power(**kwargs)
+
+
+def test_the_largest_accepted_effect_gives_power_one():
+    assert simulate_power(20, 100.0, simulations=20, seed=1).power == 1.0
+    assert simulate_power(20, -100.0, simulations=20, seed=1).power == 1.0

@@ -137,3 +137,11 @@ def test_a_withdrawal_after_the_report_date_changes_nothing_yet():
 def test_withdrawal_dates_that_contradict_the_record(withdrawn, message):
     with pytest.raises(InputError, match=message):
         schedule_report([{**BASE, "post": "2026-03-12", "withdrawn": withdrawn}], D("2026-04-05"))
+
+
+@pytest.mark.parametrize("pid", ["p1\tdue", "p2\x1b[2J", "p3\rp9", "p4\u202e"])
+def test_ids_with_tabs_or_escape_sequences_are_refused(pid):
+    """Issue 12 round 2: an id 'p1<TAB>due' shifted the listing's columns and one holding an escape
+    sequence cleared the coordinator's terminal."""
+    with pytest.raises(InputError, match="row 2, column 'participant': the participant id"):
+        schedule_report([{**BASE, "participant": pid}], D("2026-04-05"))

@@ -13,6 +13,7 @@ from prt.trial.simulation import (
     SCALES,
     Scale,
     arm_counts,
+    check_output,
     expected_effect,
     latent_moments,
     load_calibration,
@@ -222,3 +223,21 @@ def test_scales_and_outcomes_come_from_the_vocabulary():
 
     assert {o: (s.minimum, s.maximum) for o, s in SCALES.items()} == {o: outcome_ranges()[o] for o in SCALES}
     assert set(SIMULATED_OUTCOMES) == set(SCALES) == set(OUTCOME_SCORES)
+
+
+def test_simulation_never_replaces_a_real_export(tmp_path):
+    """Issue 12 round 2: ``prt simulate --out redcap_wide.csv`` replaced the trial's export with
+    synthetic participants (rc 0). Only a previous simulation (its marker column) is replaced."""
+    from prt.cli import main
+
+    real = tmp_path / "redcap_wide.csv"
+    real.write_text("id,group,age,gender,pain_avg_t1_arm_1\n1,1,34,2,6\n", encoding="utf-8")
+    before = real.read_bytes()
+    with pytest.raises(InputError, match="not a previous prt simulation"):
+        check_output(real)
+    assert main(["simulate", "--n", "12", "--seed", "1", "--out", str(real)]) == 2
+    assert real.read_bytes() == before
+    demo = tmp_path / "demo.csv"
+    assert check_output(demo) == demo  # a new file
+    assert main(["simulate", "--n", "12", "--seed", "1", "--out", str(demo)]) == 0
+    assert main(["simulate", "--n", "12", "--seed", "2", "--out", str(demo), "--layout", "tidy"]) == 0  # its own

@@ -12,13 +12,12 @@ import codecs
 import csv
 import io
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from prt.errors import InputError
-from prt.files import decode_text, os_error
+from prt.files import CONTROL, decode_text, os_error  # noqa: F401 - CONTROL re-exported for the reader
 
 #: Separators a trial export may use; the header line decides (most frequent outside quotes wins,
 #: ties go to the earlier one). Spreadsheets in locales with a decimal comma save ``;``.
@@ -144,6 +143,3 @@ def check_unique_columns(columns, name: str) -> None:
             raise InputError(f"{name}: column {column!r} appears more than once in the header")
         seen.add(column)
 
-
-#: Characters that would break a one-line message (C0/C1 controls, Unicode line separators).
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")

@@ -43,6 +43,11 @@ RECORDED_SEXES = (*SEXES, "other")
 #: file widens or narrows it with ``ranges: {age: [low, high]}``.
 AGE_RANGE = (18.0, 100.0)
 
+#: Plausible duration of back pain, years: the range the REDCap project prt writes validates
+#: (prt.trial.redcap_dictionary). A negative duration, or one of centuries, is an error, never a
+#: Table 1 mean.
+BACKPAIN_YEARS = (0.0, 90.0)
+
 #: Names a participant field may not take: TrialData's own columns and the tidy layout's.
 RESERVED_COLUMNS = ("participant", "arm", "age", "sex", "timepoint", "outcome", "value")
 
@@ -177,9 +182,11 @@ class Mapping:
         """This mapping plus a REDCap data dictionary's choices, units, ranges and text fields.
 
         The dictionary's declarations replace the mapping's for the same column; a dictionary's
-        free-text fields are read as text unless the mapping makes them an outcome.
+        free-text fields are read as text unless the mapping makes them an outcome. A dictionary
+        whose labels of the arm or sex codes name another arm or sex than the mapping reads is an
+        InputError (:func:`check_code_labels`).
         """
-        return replace(
+        merged = replace(
             self,
             choices={**self.choices, **_by_column(self, dictionary.choices)},
             units={**self.units, **_by_column(self, dictionary.units)},
@@ -190,6 +197,40 @@ class Mapping:
                   and f not in self.fields and self.column_of(f) not in RESERVED_COLUMNS),
             ])),
         )
+        check_code_labels(merged, dictionary.source)
+        return merged
+
+
+#: Words in a code's label that name an arm or a sex (lower case, whole words).
+_ARM_WORDS = {"prt": "prt", "reprocessing": "prt", "placebo": "placebo", "usual": "usual_care"}
+_SEX_WORDS = {"female": "female", "woman": "female", "women": "female", "f": "female",
+              "male": "male", "man": "male", "men": "male", "m": "male"}
+
+
+def _named(label: str, words: dict[str, str]) -> str | None:
+    """The one arm/sex a label names (``Open-label placebo`` -> placebo), or None if none or several."""
+    named = {words[w] for w in re.findall(r"[a-z]+", label.lower()) if w in words}
+    return named.pop() if len(named) == 1 else None
+
+
+def check_code_labels(mapping: Mapping, source: str) -> None:
+    """Refuse labels of the arm or sex codes that contradict how the mapping reads the codes.
+
+    Why: a REDCap dictionary saying ``1, Placebo | 2, PRT`` while the mapping reads 1 as PRT means
+    the arms would be analysed swapped; ``1, Female`` where the mapping reads 1 as male would
+    label men as women in Table 1 while the model adjusts for them as men. Either is wrong
+    silently, so it is an error naming the field, the code and both readings.
+    """
+    for column, field_name, codes, words in (("arm", mapping.arm_field, mapping.arm_codes, _ARM_WORDS),
+                                             ("sex", mapping.sex_field, mapping.sex_codes, _SEX_WORDS)):
+        labels = mapping.choices.get(column, {})
+        for code, name in codes.items():
+            label = labels.get(code)
+            named = _named(label, words) if label is not None else None
+            if named is not None and named != name:
+                raise InputError(f"{source}: code {code} of {field_name} is labelled {label!r}, but the mapping reads "
+                                 f"it as {name!r}; fix the mapping's codes or the labels (the analysis would "
+                                 f"mix up {column}s)")
 
 
 def _by_column(mapping: Mapping, declared: dict[str, Any]) -> dict[str, Any]:
@@ -198,6 +239,8 @@ def _by_column(mapping: Mapping, declared: dict[str, Any]) -> dict[str, Any]:
 
 def code_key(code: Any) -> str:
     """Codes as one text: 1, 1.0, "1", "01" and "1.0" are all "1"; other text is kept (stripped)."""
+    if isinstance(code, numbers.Integral) and not isinstance(code, bool):
+        return str(int(code))  # exact, however large (float() would overflow)
     if isinstance(code, numbers.Number) and not isinstance(code, complex):
         number = float(code)
     else:
@@ -305,7 +348,7 @@ BOULDER_MAPPING = Mapping(
         "current_opioid_use": {"1": "Yes", "2": "No"},
     },
     units={"age": "years", "weight": "pounds", "backpain_length": "years", "sses": "ladder rung (1-10)"},
-    ranges={"age": AGE_RANGE, "sses": (1.0, 10.0)},
+    ranges={"age": AGE_RANGE, "sses": (1.0, 10.0), "backpain_length": BACKPAIN_YEARS},
 )
 
 _KNOWN_OUTCOMES = frozenset(redcap_fields().values())
@@ -357,7 +400,10 @@ def _str_list(value: Any, key: str, source: str) -> tuple[str, ...]:
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"{where}: expected a number, got {_kind(value)}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        number = math.inf
     if not math.isfinite(number):
         raise InputError(f"{where}: expected a finite number")
     return number
@@ -476,7 +522,9 @@ def _annotate(mapping: Mapping, spec: TypingMapping, source: str) -> Mapping:
                 raise InputError(f"{where}: low is above high")
             declared[mapping.column_of(name)] = (low, high)
         changes["ranges"] = {**mapping.ranges, **declared}
-    return replace(mapping, **changes) if changes else mapping
+    mapping = replace(mapping, **changes) if changes else mapping
+    check_code_labels(mapping, f"mapping {source}")
+    return mapping
 
 
 def load_mapping(path: str | Path) -> Mapping:

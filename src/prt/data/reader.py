@@ -328,6 +328,7 @@ def _read_long(frame: pd.DataFrame, mapping: Mapping) -> TrialData:
             f"record {row[rid]}: repeating instrument {row['redcap_repeat_instrument']!r} is not supported; "
             "export without repeating instruments"
         )
+    _check_one_number_one_record(frame[rid])
     events = frame["redcap_event_name"]
     unknown = ~events.isin(mapping.events)
     if unknown.any():
@@ -388,6 +389,7 @@ def _read_tidy(frame: pd.DataFrame, mapping: Mapping) -> TrialData:
     frame = frame.assign(participant=frame["participant"].map(_id_text))
     for column in ("participant", "timepoint", "outcome"):
         _check_names(frame[column], rid if column == "participant" else column)
+    _check_one_number_one_record(frame["participant"])
     covariates = [c for c in frame.columns if c not in TIDY_REQUIRED]
     fixed = frame[["participant", "arm", *covariates]].drop_duplicates()
     for column in ["arm", *covariates]:
@@ -463,3 +465,18 @@ def _check_ids(ids: pd.Series, column: str) -> None:
     dup = ids[ids.duplicated()]
     if len(dup):
         raise InputError(f"record {dup.iloc[0]}: appears in more than one row of a flat export")
+    _check_one_number_one_record(ids)
+
+
+def _check_one_number_one_record(ids: pd.Series) -> None:
+    """Ids that are one number written two ways (``12``, ``012``, ``12.0``) are one participant
+    entered twice, or an id a spreadsheet reformatted: counted as two people they would be analysed
+    twice, so they are an error naming both (ids are compared as :func:`code_key` reads codes)."""
+    unique = pd.Series(pd.unique(ids))
+    keys = unique.map(code_key)
+    clash = keys.duplicated(keep=False)
+    if clash.any():
+        first = keys[clash].iloc[0]
+        a, b = unique[keys == first].iloc[:2]
+        raise InputError(f"records {a!r} and {b!r}: one number written two ways; give each participant "
+                         "one record id")

@@ -118,19 +118,19 @@ def _instrument_of(canonical: str | None) -> str | None:
     return None
 
 
-def _walk(items, out: dict[str, Any], source: str) -> None:
+def _walk(items, out: dict[str, Any], source: str, instrument_id: str) -> None:
     for item in items or []:
         if item.answer:
             if len(item.answer) > 1:
                 raise InputError(f"{source} item {quoted(item.linkId)}: expected one answer")
             if item.linkId in out:
                 raise InputError(f"{source} item {quoted(item.linkId)}: appears twice")
-            out[item.linkId] = _answer_value(item.linkId, item.answer[0], source)
-            _walk(item.answer[0].item, out, source)
-        _walk(item.item, out, source)
+            out[item.linkId] = _answer_value(item.linkId, item.answer[0], source, instrument_id)
+            _walk(item.answer[0].item, out, source, instrument_id)
+        _walk(item.item, out, source, instrument_id)
 
 
-def _answer_value(link_id: str, answer, source: str) -> Any:
+def _answer_value(link_id: str, answer, source: str, instrument_id: str) -> Any:
     where = f"{source} item {quoted(link_id)}"
     if answer.valueInteger is not None:
         return int(answer.valueInteger)
@@ -142,9 +142,15 @@ def _answer_value(link_id: str, answer, source: str) -> Any:
             return int(value) if value == value.to_integral_value() else float(value)
         return value
     if answer.valueCoding is not None:
-        code = answer.valueCoding.code
+        code, system = answer.valueCoding.code, answer.valueCoding.system
         if code is None:
             raise InputError(f"{where}: valueCoding has no code")
+        expected = f"{canonical_url(instrument_id)}:item:{str(link_id).strip()}"
+        if system is not None and system != expected:
+            # a code means something only in its own system: "5" of another item or instrument (or
+            # of a site's own code system) is not this item's 5 (FHIR R4 Coding.system)
+            raise InputError(f"{where}: valueCoding system {quoted(system, 60)} is not this item's code "
+                             f"system {expected!r}")
         return code  # numeric text, checked against the item's codes when scored
     if answer.valueString is not None:
         return answer.valueString
@@ -220,7 +226,7 @@ def responses_from_fhir(resource: Any, instrument_id: str | None = None, *, part
     elif declared is not None and declared != instrument_id:
         raise InputError(f"{source}: 'questionnaire' names {quoted(declared)}, not {quoted(instrument_id)}")
     out: dict[str, Any] = {}
-    _walk(model.item, out, source)
+    _walk(model.item, out, source, instrument_id)
     return instrument_id, out
 
 

@@ -37,6 +37,7 @@ import json
 import os
 import re
 import secrets
+import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -145,7 +146,6 @@ def load_key(path: str | Path) -> bytes:
     label = f"key file {path}"
     try:
         st = os.stat(path)
-        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError(f"{label}: file not found") from None
     except OSError as exc:
@@ -153,6 +153,13 @@ def load_key(path: str | Path) -> bytes:
     if os.name == "posix" and st.st_mode & 0o077:
         raise InputError(f"{label}: readable or writable by other users (mode {st.st_mode & 0o777:o}); "
                          f"the key must stay private: chmod 600 {path}")
+    if not stat.S_ISREG(st.st_mode):  # checked before reading: /dev/zero or a FIFO would never end
+        raise os_error(label, IsADirectoryError() if stat.S_ISDIR(st.st_mode) else OSError(0, "not a regular file"))
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(1024)  # a key file is 65 bytes
+    except OSError as exc:
+        raise os_error(label, exc) from None
     try:
         text = data.decode("ascii").strip().lower()
     except UnicodeDecodeError:
@@ -201,16 +208,20 @@ def _append_bytes(path: str | Path, data: bytes) -> None:
         created = False
         try:
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+                fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
                 created = True
             except FileExistsError:
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+                fd = os.open(path, os.O_RDWR | os.O_APPEND)
         except OSError as exc:
             raise os_error(path, exc, "cannot be written") from None
         try:
             _lock(fd)
             if os.fstat(fd).st_nlink == 0:   # removed by a failed first write while we waited: reopen
                 continue
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":  # appending would glue two lines into one
+                raise InputError(f"{path}: the last line has no newline (the file was cut or edited, or is "
+                                 "not a prt log); prt appends only to a file whose lines are whole")
             try:
                 _append_fd(fd, data)
             except BaseException:
@@ -339,6 +350,18 @@ def _writable_witness(path: str | Path) -> Path:
         raise InputError(f"witness {path}: is a directory, expected a file")
     if not path.exists() and not path.parent.is_dir():
         raise InputError(f"witness {path}: the folder {path.parent} does not exist")
+    try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            if size:
+                handle.seek(size - 1)
+            whole = size == 0 or handle.read(1) == b"\n"
+    except FileNotFoundError:
+        whole = True
+    except OSError as exc:
+        raise os_error(f"witness {path}", exc) from None
+    if not whole:  # the new mark would be glued onto the last one, after the log line was written
+        raise InputError(f"witness {path}: the last line has no newline (cut or edited); nothing was allocated")
     return path
 
 
@@ -741,10 +764,9 @@ def next_entry(entries: list[Mapping[str, Any]], participant: str, factors: Mapp
 
 
 def _participant_id(participant: Any) -> str:
-    text = str(participant).strip()
-    if not text:
-        raise InputError("allocation: participant id is empty")
-    return text
+    from prt.trial.inputs import participant_id
+
+    return participant_id(participant, "allocation")
 
 
 def _json_value(value: Any) -> Any:

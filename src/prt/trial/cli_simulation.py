@@ -80,11 +80,10 @@ def register(commands, groups) -> None:
 
 def _simulate(args: argparse.Namespace) -> int:
     from prt.trial.convert import write_trial
-    from prt.trial.inputs import output_file
-    from prt.trial.simulation import simulate_trial
+    from prt.trial.simulation import check_output, simulate_trial
     from prt.vocabulary import ARMS
 
-    output_file(args.out)                     # a bad --out fails before the simulation runs
+    check_output(args.out)                    # a bad --out (or real data there) fails before the simulation runs
     trial = simulate_trial(args.n, seed=args.seed, attrition=args.attrition)
     write_trial(trial, args.out, args.layout)
     counts = trial.arms.value_counts()

@@ -61,13 +61,17 @@ def convert_trial(source: str | os.PathLike, to: str, out: str | os.PathLike,
                   mapping_path: str | os.PathLike | None = None) -> Conversion:
     """Read an export (layout detected; ``mapping_path`` for a non-Boulder project) and write it as ``to``.
 
-    Nothing is written when the input cannot be read; the output replaces ``out`` atomically.
+    Nothing is written when the input cannot be read; the output replaces ``out`` atomically, but
+    never the input itself (a conversion can drop empty columns and free text: the export is the record).
     """
     from prt.data import load_mapping
 
     if to not in LAYOUTS:
         raise InputError(f"--to: expected one of {', '.join(LAYOUTS)}, got {to!r}")
     output_file(out)
+    if _same_file(source, out):
+        raise InputError(f"--out {out}: is the input file; write the {to} layout to another file "
+                         "(prt does not replace the export it reads)")
     mapping = load_mapping(mapping_path) if mapping_path else None
     trial = read_trial_file(source, "input", mapping=mapping)
     notes = []
@@ -77,6 +81,13 @@ def convert_trial(source: str | os.PathLike, to: str, out: str | os.PathLike,
         notes.append("the tidy layout carries numeric measures only; free-text fields are not written")
     path = write_trial(trial, out, to, mapping=None if to == "tidy" else trial.mapping)
     return Conversion(path, trial.layout, to, tuple(notes))
+
+
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either does not exist (yet): not the same file
+        return False
 
 
 __all__ = ["LAYOUTS", "Conversion", "convert_trial", "trial_frame", "write_trial"]

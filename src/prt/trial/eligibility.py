@@ -32,6 +32,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from prt.errors import InputError
 from prt.files import load_yaml, loads_yaml
+from prt.trial.inputs import participant_id
 from prt.trial.minimization import Factor, parse_number
 
 STATUSES = ("eligible", "ineligible", "incomplete")
@@ -87,7 +88,7 @@ class Rule:
         if any(_missing(v) for v in values):
             return None
         if self.check in ("is_true", "is_false"):
-            flag = _as_bool(values[0], participant, self.field)
+            flag = parse_yes_no(values[0], participant, self.field)
             return flag if self.check == "is_true" else not flag
         if self.check == "one_of":
             return str(values[0]).strip() in self.values
@@ -121,7 +122,8 @@ def _missing(value: Any) -> bool:
     return isinstance(value, str) and value.strip() == ""
 
 
-def _as_bool(value: Any, participant: str, name: str) -> bool:
+def parse_yes_no(value: Any, participant: str, name: str) -> bool:
+    """A yes/no answer (yes/no, y/n, true/false, 1/0; any case) as bool; InputError naming record and field."""
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -186,11 +188,21 @@ def _field_range(name: str, spec: Any, where: str) -> FieldRange:
             raise InputError(f"{where}: field {name!r}: instrument {instrument.id!r} declares no range for {score!r}")
         label = instrument.id if score == "total" else f"{instrument.id} {score}"
         return FieldRange(name, float(bounds[0]), float(bounds[1]), f"{label}, instrument definition")
-    low, high = spec.get("min"), spec.get("max")
-    if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in (low, high)) \
-            or low > high:
+    low, high = (_finite(spec.get(k)) for k in ("min", "max"))
+    if low is None or high is None or low > high:
         raise InputError(f"{where}: field {name!r}: needs numbers min <= max (or an instrument or outcome)")
-    return FieldRange(name, float(low), float(high), str(spec.get("source", "")))
+    return FieldRange(name, low, high, str(spec.get("source", "")))
+
+
+def _finite(value: Any) -> float | None:
+    """A finite number from a rules file, or None (not a number, not finite, or too large for a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _field_ranges(spec: Any, where: str) -> dict[str, FieldRange]:
@@ -246,10 +258,14 @@ class RuleSet:
         if unknown:
             raise InputError(f"{source}: unknown key(s) {', '.join(unknown)}")
         rules = {r.code: r for r in self.rules}
+        changed: set[str] = set()
         for i, spec in enumerate(site.get("rules", [])):
             if not isinstance(spec, Mapping) or "code" not in spec:
                 raise InputError(f"{source}: rule {i + 1} needs a code")
-            code = str(spec["code"])
+            code = _text(spec["code"], f"{source}: rule {i + 1}", "code")
+            if code in changed:  # the later entry would silently win
+                raise InputError(f"{source}: rule {code!r} is given more than once")
+            changed.add(code)
             base = rules[code].to_dict() if code in rules else {}
             merged = {**base, **spec}
             rules[code] = _rule_from_dict(merged, f"{source}: rule {code!r}")
@@ -268,22 +284,44 @@ def _rule_from_dict(spec: Mapping[str, Any], where: str) -> Rule:
     missing = [k for k in ("code", "field", "check") if k not in spec]
     if missing:
         raise InputError(f"{where}: missing {', '.join(missing)}")
-    try:
-        return Rule(
-            code=str(spec["code"]),
-            field=str(spec["field"]),
-            check=str(spec["check"]),
-            description=str(spec.get("description", "")),
-            min=None if spec.get("min") is None else float(spec["min"]),
-            max=None if spec.get("max") is None else float(spec["max"]),
-            values=None if spec.get("values") is None else tuple(str(v) for v in spec["values"]),
-            other=None if spec.get("other") is None else str(spec["other"]),
-            enabled=bool(spec.get("enabled", True)),
-        )
-    except InputError:
-        raise
-    except (TypeError, ValueError):
-        raise InputError(f"{where}: min/max must be numbers") from None
+    bounds = {}
+    for key in ("min", "max"):
+        if spec.get(key) is not None:
+            bounds[key] = _finite(spec[key])
+            if bounds[key] is None:
+                raise InputError(f"{where}: min/max must be numbers (finite)")
+    values = spec.get("values")
+    if values is not None:
+        if not isinstance(values, (list, tuple)):  # a bare string would be matched letter by letter
+            raise InputError(f"{where}: 'values' must be a list of answers")
+        values = tuple(_text(v, where, "values") for v in values)
+    enabled = spec.get("enabled", True)
+    if not isinstance(enabled, bool):  # bool("false") is True: a quoted false would keep the rule on
+        raise InputError(f"{where}: 'enabled' must be true or false (unquoted)")
+    description = spec.get("description", "")
+    if not isinstance(description, str):
+        raise InputError(f"{where}: 'description' must be text")
+    return Rule(
+        code=_text(spec["code"], where, "code"),
+        field=_text(spec["field"], where, "field"),
+        check=_text(spec["check"], where, "check"),
+        description=description,
+        min=bounds.get("min"),
+        max=bounds.get("max"),
+        values=values,
+        other=None if spec.get("other") is None else _text(spec["other"], where, "other"),
+        enabled=enabled,
+    )
+
+
+def _text(value: Any, where: str, key: str) -> str:
+    """A name or answer in a rules file: text or a number, never empty, a list or true/false (YAML
+    reads an unquoted yes/no as true/false, which would never equal the answer "yes")."""
+    if isinstance(value, bool):
+        raise InputError(f"{where}: {key!r} holds true/false; quote yes/no (YAML reads them as true/false)")
+    if not isinstance(value, (str, int, float)) or not str(value).strip():
+        raise InputError(f"{where}: {key!r} must be a name or a value, not empty or a list")
+    return str(value).strip()
 
 
 def default_rules() -> RuleSet:
@@ -332,9 +370,7 @@ def screen(participant: str, answers: Mapping[str, Any], rules: RuleSet | None =
     factor field, is checked first: a bad answer is an InputError naming the record and field.
     """
     rules = rules or default_rules()
-    participant = str(participant).strip()
-    if not participant:
-        raise InputError("screening: record id is empty")
+    participant = participant_id(participant, "screening")
     for name, bounds in rules.ranges.items():
         if not _missing(answers.get(name)):
             bounds.check(answers[name], participant)
@@ -379,12 +415,14 @@ def screen_table(records: Iterable[Mapping[str, Any]], rules: RuleSet | None = N
     results = []
     first_row: dict[str, int] = {}
     records = list(records)
+    if not records:
+        raise InputError("screening: no one to screen (the answers hold a header but no rows)")
     rows = list(rows) if rows is not None else list(range(1, len(records) + 1))
     for row, record in zip(rows, records):
         pid = record.get(id_field)
         if _missing(pid):
             raise InputError(f"screening row {row}: no {id_field!r}")
-        pid = str(pid).strip()
+        pid = participant_id(pid, f"screening row {row}, column {id_field!r}")
         if pid in first_row:
             raise InputError(f"screening row {row}: record {pid!r} appears again (first in row {first_row[pid]}); "
                              "one row per person in a batch")
@@ -433,10 +471,13 @@ class ScreeningLog:
         return dict(result.answers) if result is not None else {}
 
     def add(self, entry: Mapping[str, Any], where: str = "screening log") -> None:
+        """Read one entry strictly: the log is not signed, so a value of the wrong type (``"enrolled":
+        "false"``, which ``bool()`` reads as true) is an error, never reinterpreted."""
         kind = entry.get("type")
-        pid = str(entry.get("participant", "")).strip()
-        if not pid:
-            raise InputError(f"{where}: entry without a participant")
+        pid = entry.get("participant")
+        if not isinstance(pid, str) or not pid.strip():
+            raise InputError(f"{where}: entry without a participant id (text)")
+        pid = participant_id(pid, where)
         if kind == "screening":
             status = entry.get("status")
             if status not in STATUSES:
@@ -445,16 +486,30 @@ class ScreeningLog:
             if not isinstance(answers, Mapping):
                 raise InputError(f"{where}: participant {pid!r}: answers must be a mapping")
             self.screenings[pid] = ScreeningResult(
-                pid, status, tuple(entry.get("reasons") or ()), tuple(entry.get("missing") or ()),
+                pid, status, _codes(entry.get("reasons"), where, pid, "reasons"),
+                _codes(entry.get("missing"), where, pid, "missing"),
                 str(entry.get("rule_set", "")), str(entry.get("timestamp", "")), dict(answers))
         elif kind == "enrolment":
             if self.status(pid) != "eligible":
                 raise InputError(f"{where}: participant {pid!r}: enrolment recorded but latest screening is "
                                  f"{self.status(pid)!r}, not eligible")
-            self.enrolments[pid] = Enrolment(pid, bool(entry.get("enrolled")), str(entry.get("reason", "")),
-                                             str(entry.get("timestamp", "")))
+            enrolled, reason = entry.get("enrolled"), entry.get("reason", "")
+            if not isinstance(enrolled, bool):
+                raise InputError(f"{where}: participant {pid!r}: 'enrolled' must be true or false")
+            if not isinstance(reason, str):
+                raise InputError(f"{where}: participant {pid!r}: 'reason' must be text")
+            self.enrolments[pid] = Enrolment(pid, enrolled, reason, str(entry.get("timestamp", "")))
         else:
             raise InputError(f"{where}: participant {pid!r}: unknown entry type {kind!r}")
+
+
+def _codes(value: Any, where: str, pid: str, key: str) -> tuple[str, ...]:
+    """A screening's reason codes or missing fields: a list of names (a string would split into letters)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"{where}: participant {pid!r}: {key!r} must be a list of names")
+    return tuple(value)
 
 
 def read_screening_log(path: str | Path) -> ScreeningLog:
@@ -468,9 +523,14 @@ def read_screening_log(path: str | Path) -> ScreeningLog:
 
 
 def append_screenings(path: str | Path, results: Iterable[ScreeningResult]) -> None:
+    """Append screenings to the log; an existing file must read as a screening log first (``--log``
+    naming the answers CSV, or any other file, used to get JSON lines appended to it)."""
     from prt.trial.allocation_log import append_jsonl
 
-    append_jsonl(path, [r.to_dict() for r in results])
+    entries = [r.to_dict() for r in results]
+    if Path(path).exists():
+        read_screening_log(path)
+    append_jsonl(path, entries)
 
 
 def record_enrolment(path: str | Path, participant: str, enrolled: bool, reason: str = "",
@@ -478,6 +538,7 @@ def record_enrolment(path: str | Path, participant: str, enrolled: bool, reason:
     """Append an enrolment decision for an eligible participant (refused otherwise)."""
     from prt.trial.allocation_log import append_jsonl
 
+    participant = participant_id(participant, "enrolment")
     log = read_screening_log(path) if Path(path).exists() else ScreeningLog()
     if log.status(participant) != "eligible":
         raise InputError(f"participant {participant!r}: latest screening is {log.status(participant)!r}; "

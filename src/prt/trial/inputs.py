@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from prt.errors import InputError
-from prt.files import read_text
+from prt.files import CONTROL, read_text
 
 #: Largest cell the CSV reader accepts (characters): the csv module's default field limit.
 MAX_CELL = csv.field_size_limit()
@@ -50,7 +50,10 @@ def parse_csv(text: str, source: str) -> Table:
 
     Refused: no header row, an unnamed column holding data, a column named twice, a row with more
     cells than the header (trailing empty cells are ignored), a cell over :data:`MAX_CELL`
-    characters. Short rows are padded with empty cells; blank lines are skipped.
+    characters. Short rows are padded with empty cells; blank lines are skipped. A header that is
+    one column holding semicolons, tabs or pipes (a spreadsheet's export in many locales) is an
+    error saying so, not one column named ``participant;age;...`` and a misleading "no
+    'participant' column".
     """
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -84,7 +87,15 @@ def parse_csv(text: str, source: str) -> Table:
     return Table(source, tuple(header), tuple(records), tuple(rows))
 
 
+_OTHER_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
 def _header(names: list[str], source: str, row: int) -> tuple[list[str], list[int]]:
+    if len(names) == 1:
+        other = next((name for sep, name in _OTHER_SEPARATORS.items() if sep in names[0]), None)
+        if other:
+            raise InputError(f"{source} row {row}: the header is one column holding {other}s; prt reads "
+                             "comma-separated tables (save the sheet as CSV with commas)")
     seen: set[str] = set()
     keep = []
     for i, name in enumerate(names):
@@ -139,6 +150,22 @@ def output_file(path: str | os.PathLike, what: str = "--out") -> Path:
     return target
 
 
+def participant_id(value: Any, where: str = "participant") -> str:
+    """A participant's id as the logs keep it: text without surrounding spaces, never empty, and
+    without tabs, line breaks, escape sequences or bidirectional overrides (:data:`prt.files.CONTROL`).
+
+    Why: an id ``p9<TAB>eligible`` printed ``p9  eligible  ineligible`` in the screening listing,
+    and one with a newline or an escape sequence rewrote the coordinator's screen; the data reader
+    already refuses such record ids. ``where`` names the row or option at fault.
+    """
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise InputError(f"{where}: the participant id is empty")
+    if CONTROL.search(text):
+        raise InputError(f"{where}: the participant id {text!r} holds a tab, line break or control character")
+    return text
+
+
 def check_seed(seed: Any, what: str = "seed") -> int | None:
     """A random seed for ``numpy.random.default_rng``: None or an integer >= 0 (numpy refuses < 0)."""
     if seed is None:
@@ -150,4 +177,5 @@ def check_seed(seed: Any, what: str = "seed") -> int | None:
     return int(seed)
 
 
-__all__ = ["MAX_CELL", "Table", "check_seed", "output_file", "parse_csv", "read_csv", "read_trial_file"]
+__all__ = ["MAX_CELL", "Table", "check_seed", "output_file", "parse_csv", "participant_id", "read_csv",
+           "read_trial_file"]

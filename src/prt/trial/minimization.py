@@ -75,7 +75,9 @@ def parse_number(value: Any, where: str) -> float:
     """
     if isinstance(value, bool) or value is None:
         raise InputError(f"{where}: expected a number")
-    if isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, (int, np.integer)) and not -10 ** 300 < value < 10 ** 300:
+        number = math.inf  # an integer float() cannot hold (OverflowError): refused below
+    elif isinstance(value, (int, float, np.integer, np.floating)):
         number = float(value)
     elif isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
         number = float(value.strip())
@@ -282,17 +284,18 @@ class MinimizationConfig:
                 if bounds is not None and (not isinstance(bounds, (list, tuple)) or len(bounds) != 2):
                     raise InputError(f"{source}: factor {i + 1}: bounds must be [min, max]")
                 factors.append(Factor(
-                    name=str(f["name"]),
-                    levels=tuple(str(v) for v in f["levels"]),
+                    name=_name(f["name"], f"factor {i + 1} name", source),
+                    levels=_names(f["levels"], f"factor {i + 1} levels", source),
                     cuts=None if cuts is None else tuple(_plain_number(c, source) for c in cuts),
                     weight=_plain_number(f.get("weight", 1.0), source),
                     bounds=None if bounds is None else tuple(_plain_number(b, source) for b in bounds),
-                    field=None if f.get("field") is None else str(f["field"]),
+                    field=f.get("field") if f.get("field") is None or isinstance(f["field"], str)  # '' refused
+                    else _name(f["field"], f"factor {i + 1} field", source),                     # by Factor
                 ))
             ratios = spec.get("ratios")
             dn = spec.get("max_arm_difference", defaults["max_arm_difference"])
             return cls(
-                arms=tuple(str(a) for a in spec.get("arms") or ()),
+                arms=_names(spec.get("arms", ()), "arms", source),
                 factors=tuple(factors),
                 ratios=None if ratios is None else tuple(ratios),
                 measure=str(spec.get("measure", defaults["measure"])),
@@ -352,7 +355,32 @@ def _blank(value: Any) -> bool:
 def _plain_number(value: Any, source: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"{source}: expected a number, got {type(value).__name__}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        raise InputError(f"{source}: expected a finite number") from None
+
+
+def _names(value: Any, what: str, source: str) -> tuple[str, ...]:
+    """A list of names (arms, levels) as text. A bare string would be read letter by letter
+    (``arms: prt`` as arms p, r, t) and YAML reads ``yes``/``no`` as true/false: both refused."""
+    if not isinstance(value, (list, tuple)):
+        raise InputError(f"{source}: {what} must be a list of names, got {_kind(value)}")
+    return tuple(_name(v, f"{what}[{i}]", source) for i, v in enumerate(value))
+
+
+def _name(value: Any, what: str, source: str) -> str:
+    if isinstance(value, bool):
+        raise InputError(f"{source}: {what} is true/false; quote it (YAML reads yes/no as true/false)")
+    if not isinstance(value, (str, int)) or not str(value).strip():
+        raise InputError(f"{source}: {what} must be a name, got {_kind(value)}")
+    return str(value)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "text" if value.strip() else "nothing"
+    return "nothing" if value is None else {dict: "a mapping", list: "a list"}.get(type(value), type(value).__name__)
 
 
 _DEFAULTS = MinimizationConfig(arms=("a", "b"), factors=(Factor("f", ("x", "y")),))

@@ -82,6 +82,12 @@ def clopper_pearson_interval(successes: int, trials: int, level: float = 0.95) -
     return low, high
 
 
+#: Largest standardized effect accepted, in SD units: power is 1 long before (D = 3 already gives
+#: power 1.000 with 20 per arm), and values of hundreds of SD are a unit error; at about 1e155 the
+#: sums of squares overflow and the simulation would report power 0.
+MAX_EFFECT = 100.0
+
+
 def analytic_power(per_arm: int, effect: float, alpha: float = 0.05, correlation: float = 0.5) -> float:
     """Exact power of the complete-data primary test: noncentral t on the change scores.
 
@@ -100,6 +106,9 @@ def _check(per_arm, effect, alpha, attrition, correlation, simulations) -> None:
         raise InputError(f"per-arm: expected an integer of at least 3 participants per arm, got {per_arm!r}")
     if not np.isfinite(effect):
         raise InputError(f"effect: expected a finite standardized difference, got {effect!r}")
+    if abs(effect) > MAX_EFFECT:  # D = 1e200 overflowed the sums of squares and gave power 0.000
+        raise InputError(f"effect: expected a standardized difference (in SD units) from -{MAX_EFFECT:g} to "
+                         f"{MAX_EFFECT:g}, got {effect!r}")
     if not 0 < alpha < 1:
         raise InputError(f"alpha: expected a level between 0 and 1, got {alpha!r}")
     if not 0 <= attrition < 1:

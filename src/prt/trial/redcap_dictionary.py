@@ -23,6 +23,7 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
+from prt.data.mapping import AGE_RANGE, BACKPAIN_YEARS
 from prt.errors import InputError
 
 #: REDCap's data dictionary header, exactly (REDCap "Data Dictionary" CSV, 18 columns).
@@ -216,12 +217,12 @@ def _enrollment_rows(record_id: str) -> list[dict[str, str]]:
         _row(name="group", form=form, type="radio", label="Randomized arm",
              choices="1, Pain reprocessing therapy | 2, Open-label placebo | 3, Usual care", required="y"),
         _row(name="age", form=form, type="text", label="Age (years)", validation="integer",
-             minimum="18", maximum="100", required="y"),
+             minimum=_number(AGE_RANGE[0]), maximum=_number(AGE_RANGE[1]), required="y"),
         _row(name="gender", form=form, type="radio", label="Sex", choices="1, Male | 2, Female", required="y"),
         _row(name="current_opioid_use", form=form, type="radio", label="Current opioid use",
              choices="1, Yes | 2, No"),
         _row(name="backpain_length", form=form, type="text", label="Duration of back pain (years)",
-             validation="number", minimum="0", maximum="90"),
+             validation="number", minimum=_number(BACKPAIN_YEARS[0]), maximum=_number(BACKPAIN_YEARS[1])),
     ]
 
 

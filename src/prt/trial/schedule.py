@@ -40,6 +40,7 @@ from datetime import date, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
 from prt.errors import InputError
+from prt.trial.inputs import participant_id
 from prt.vocabulary import ARMS
 
 STATES = ("done", "upcoming", "due", "overdue", "missed", "withdrawn")
@@ -398,7 +399,7 @@ def schedule_report(records: Iterable[Mapping[str, Any]] | ParticipantsTable, on
         pid = record.get(id_field)
         if pid is None or (isinstance(pid, float) and math.isnan(pid)) or str(pid).strip() == "":
             raise InputError(f"{source} row {row}: no {id_field!r}")
-        pid = str(pid).strip()
+        pid = participant_id(pid, f"{source} row {row}, column {id_field!r}")  # no tab/escape in the listing
         if pid in seen:
             raise InputError(f"record {pid!r}: listed twice ({source} rows {seen[pid]} and {row})")
         seen[pid] = row

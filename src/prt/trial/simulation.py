@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -339,6 +340,31 @@ def simulate_trial(
         }))
     measures = pd.concat(pieces, ignore_index=True)
     return TrialData.from_frames(participants, measures)
+
+
+def check_output(path) -> Path:
+    """The file ``prt simulate`` may write: a new file, or a previous simulation, never real data.
+
+    An existing file is replaced only when its header names :data:`SIMULATED_FIELD` (written by
+    ``prt simulate``): synthetic participants must never replace a trial's own export (developers'
+    guide: no stored data is lost). Its folder must exist (:func:`prt.trial.inputs.output_file`).
+    """
+    from prt.files import decode_text
+    from prt.trial.inputs import output_file
+
+    target = output_file(path)
+    if not target.exists():
+        return target
+    try:
+        with open(target, "rb") as handle:
+            head = handle.read(1 << 20).split(b"\n", 1)[0]
+        columns = {c.strip().strip('"') for c in decode_text(head, str(target)).split(",")}
+    except (OSError, InputError):
+        columns = set()
+    if SIMULATED_FIELD not in columns:
+        raise InputError(f"--out {target}: exists and is not a previous prt simulation (no {SIMULATED_FIELD} "
+                         "column); prt simulate replaces only its own files - choose a new file name")
+    return target
 
 
 def expected_effect(
