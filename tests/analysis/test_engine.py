@@ -238,3 +238,17 @@ def test_any_json_is_read_as_results_or_refused(value):
     except InputError:
         return
     assert set(results.to_dict()) == set(COLUMNS) | {"meta"}
+
+
+def test_a_covariate_without_variation_skips_the_primary_model_with_a_note():
+    """Round-2 finding: one sex for everyone failed the whole analysis instead of skipping the model."""
+    trial = synthetic_trial()
+    people = trial.participants.assign(sex="female")
+    with pytest.warns(AnalysisSkippedWarning, match="same sex"):
+        result = run_analysis(TrialData.from_frames(people, trial.measures), bootstrap=10, mediation_bootstrap=0)
+    assert result.primary.empty and not result.effects.empty
+
+
+def test_resample_counts_are_bounded():
+    with pytest.raises(InputError, match="from 0 to 1,000,000"):
+        run_analysis(synthetic_trial(), bootstrap=10**9)

@@ -98,3 +98,14 @@ def test_bad_arguments_raise_input_error(kwargs, words):
 def test_the_largest_accepted_effect_gives_power_one():
     assert simulate_power(20, 100.0, simulations=20, seed=1).power == 1.0
     assert simulate_power(20, -100.0, simulations=20, seed=1).power == 1.0
+
+
+def test_runs_too_large_to_hold_in_memory_are_refused():
+    """Round-2 finding: --per-arm 1e8 or --simulations 1e10 were killed by the kernel, not refused."""
+    from prt.errors import InputError
+    from prt.trial.power import simulate_power
+
+    with pytest.raises(InputError, match="too large"):
+        simulate_power(per_arm=10_000, effect=0.5, simulations=1_000_000)
+    with pytest.raises(InputError, match="too large"):
+        simulate_power(per_arm=100_001, effect=0.5, simulations=1)

@@ -241,3 +241,11 @@ def test_simulation_never_replaces_a_real_export(tmp_path):
     assert check_output(demo) == demo  # a new file
     assert main(["simulate", "--n", "12", "--seed", "1", "--out", str(demo)]) == 0
     assert main(["simulate", "--n", "12", "--seed", "2", "--out", str(demo), "--layout", "tidy"]) == 0  # its own
+
+
+def test_a_trial_too_large_to_hold_is_refused():
+    from prt.errors import InputError
+    from prt.trial.simulation import simulate_trial
+
+    with pytest.raises(InputError, match="from 3 to 1,000,000"):
+        simulate_trial(100_000_000, seed=1)

@@ -42,6 +42,8 @@ PRIMARY_TERMS = tuple((c.name, f"time:{c.second}") for c in PRT_COMPARISONS)
 #: posttreatment and follow-ups (results contract, docs/analysis.md).
 SUMMARY_TIMEPOINTS = (BASELINE, "pre", *EFFECT_TIMEPOINTS)
 
+#: More resamples than this change no reported digit and only cost hours (10,000 is the paper's).
+MAX_RESAMPLES = 1_000_000
 #: ``progress(done, total)``: called as resampling groups and mediation models finish.
 Progress = Callable[[int, int], None]
 
@@ -93,10 +95,19 @@ def primary_analysis(trial, outcome: str = PRIMARY_OUTCOME, notes: list[str] | N
         notes.append(f"primary analysis skipped: the model needs all three arms with {outcome} at pre and "
                      f"post (missing: {', '.join(missing) or 'data'})")
         return [], None
+    constant = [c for c in ("sex", "age") if frame[c].nunique() < 2]
+    if constant:  # the model adjusts for both: a covariate without variation cannot be estimated
+        notes.append(f"primary analysis skipped: every participant in the model has the same "
+                     f"{' and '.join(constant)}, which the model adjusts for")
+        return [], None
     y, X, groups, names = design_primary(frame)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = fit_random_intercept(y, X, groups, names, reml=True)
+        try:
+            fit = fit_random_intercept(y, X, groups, names, reml=True)
+        except InputError as exc:  # e.g. a rank-deficient design: the rest of the analysis still runs
+            notes.append(f"primary analysis skipped: the model cannot be fitted ({exc})")
+            return [], None
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
             notes.append(f"primary analysis: {w.message}")
@@ -130,8 +141,9 @@ def _check(trial) -> None:
 
 def _check_counts(bootstrap: int, mediation_bootstrap: int, seed: int) -> None:
     for name, value in (("bootstrap", bootstrap), ("mediation_bootstrap", mediation_bootstrap)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise InputError(f"{name}: expected a whole number of resamples, 0 or more, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= MAX_RESAMPLES:
+            raise InputError(f"{name}: expected a whole number of resamples from 0 to {MAX_RESAMPLES:,}, "
+                             f"got {value!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(f"seed: expected a whole number 0 or more, got {seed!r}")
 

@@ -101,6 +101,11 @@ def analytic_power(per_arm: int, effect: float, alpha: float = 0.05, correlation
     return float(stats.nct.sf(crit, df, ncp) + stats.nct.cdf(-crit, df, ncp))
 
 
+#: Every simulated trial is held in memory at once (vectorized): bounds that keep a run well inside
+#: a laptop's memory (2e7 participants per arm in all is about 1 GB of working arrays).
+MAX_PER_ARM, MAX_SIMULATIONS, MAX_CELLS = 100_000, 1_000_000, 20_000_000
+
+
 def _check(per_arm, effect, alpha, attrition, correlation, simulations) -> None:
     if isinstance(per_arm, bool) or not isinstance(per_arm, (int, np.integer)) or per_arm < 3:
         raise InputError(f"per-arm: expected an integer of at least 3 participants per arm, got {per_arm!r}")
@@ -117,6 +122,10 @@ def _check(per_arm, effect, alpha, attrition, correlation, simulations) -> None:
         raise InputError(f"correlation: expected a pre-post correlation in (-1, 1), got {correlation!r}")
     if isinstance(simulations, bool) or not isinstance(simulations, (int, np.integer)) or simulations < 1:
         raise InputError(f"simulations: expected a positive integer, got {simulations!r}")
+    if per_arm > MAX_PER_ARM or simulations > MAX_SIMULATIONS or per_arm * simulations > MAX_CELLS:
+        raise InputError(f"per-arm {per_arm} x simulations {simulations}: too large to simulate at once "
+                         f"(at most {MAX_PER_ARM:,} per arm, {MAX_SIMULATIONS:,} simulations and "
+                         f"{MAX_CELLS:,} simulated participants per arm in all); split the run by seed")
     if attrition and per_arm - round(attrition * per_arm) < 2:
         raise InputError(f"attrition: {attrition} leaves fewer than 2 completers per arm of {per_arm}")
 

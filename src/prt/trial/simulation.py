@@ -114,6 +114,11 @@ def _discrete_moments(mu: np.ndarray, sigma: np.ndarray, scale: Scale) -> tuple[
     return mean, np.sqrt(np.maximum(var, 0.0))
 
 
+
+#: The largest synthetic trial (held in memory at once; a real trial is far smaller).
+MAX_PARTICIPANTS = 1_000_000
+
+
 @functools.lru_cache(maxsize=4096)
 def latent_moments(outcome: str, mean: float, sd: float) -> tuple[float, float]:
     """Latent normal (mean, SD) whose rounded and clipped draws have the target mean and SD.
@@ -290,8 +295,8 @@ def simulate_trial(
     >>> trial.timepoints
     ('eligibility', 'pre', 'post', '1mo', '2mo', '3mo', '6mo', '12mo')
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 3:
-        raise InputError(f"n: expected an integer of at least 3 participants, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 3 <= n <= MAX_PARTICIPANTS:
+        raise InputError(f"n: expected an integer from 3 to {MAX_PARTICIPANTS:,} participants, got {n!r}")
     if correlation not in CORRELATIONS:
         raise InputError(f"correlation: expected one of {', '.join(CORRELATIONS)}, got {correlation!r}")
     if attrition not in ATTRITION_PATTERNS:
