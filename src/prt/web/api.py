@@ -24,6 +24,7 @@ from prt import __version__
 from prt.web.diary import scale, services
 from prt.web.diary.models import PainRating
 from prt.web.errors import Refused, json_body
+from prt.web.schemas import Message, Refusal
 from prt.web.participants.access import own_participant, sees_participants, visible_participants
 from prt.web.participants.models import Participant
 
@@ -90,18 +91,6 @@ class SubmittedOut(RatingOut):
     outcome: str = Field(description="created, changed, unchanged, or replayed (a retry)")
 
 
-class Message(Schema):
-    detail: str
-
-
-class FieldError(Schema):
-    field: str
-    message: str
-
-
-class Refusal(Schema):
-    detail: str
-    errors: list[FieldError] = []
 
 
 def _out(entry: PainRating, today: date) -> dict:

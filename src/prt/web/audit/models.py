@@ -18,6 +18,7 @@ from django.db import models
 from django.utils import timezone
 
 from prt.errors import InputError
+from prt.web.appendonly import AppendOnlyQuerySet, refused
 
 ACTIONS = ("create", "update", "delete")
 #: Actions that change data already submitted: a reason is required (issue 13).
@@ -25,22 +26,7 @@ ACTIONS_NEEDING_REASON = ("update", "delete")
 
 
 def _append_only(what: str) -> InputError:
-    return InputError(f"audit trail: {what} refused; audit events are append-only")
-
-
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise _append_only("update")
-
-    def delete(self):
-        raise _append_only("delete")
-
-    def bulk_update(self, objs, fields, batch_size=None):
-        raise _append_only("update")
-
-    def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
-        raise _append_only("update")
-
+    return refused("audit trail", what)
 
 
 class AuditEvent(models.Model):
@@ -56,7 +42,8 @@ class AuditEvent(models.Model):
     changes = models.JSONField(encoder=DjangoJSONEncoder, default=dict, editable=False)
     reason = models.TextField(blank=True, editable=False)
 
-    objects = AuditEventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
+    append_only_name = "audit trail"
 
     class Meta:
         ordering = ["at", "id"]

@@ -18,6 +18,7 @@ from ninja.errors import HttpError
 
 from prt.web.enrolment import access, services
 from prt.web.errors import Refused, json_body
+from prt.web.schemas import Message, Refusal
 from prt.web.randomization import services as randomization
 
 router = Router(tags=["coordinator"])
@@ -45,18 +46,6 @@ class RandomizedOut(Schema):
     outcome: str = Field(description="allocated, or replayed (the first allocation, returned again)")
 
 
-class Message(Schema):
-    detail: str
-
-
-class FieldError(Schema):
-    field: str
-    message: str
-
-
-class Refusal(Schema):
-    detail: str
-    errors: list[FieldError] = []
 
 
 def _body(request, allowed: set[str]) -> dict[str, Any]:

@@ -14,25 +14,12 @@ from django.conf import settings
 from django.db import models
 
 from prt.errors import InputError
+from prt.web.appendonly import AppendOnlyQuerySet, refused
 from prt.web.participants.models import Participant
 
 
 def _append_only(what: str) -> InputError:
-    return InputError(f"allocation log: {what} refused; the allocation log is append-only")
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise _append_only("update")
-
-    def delete(self):
-        raise _append_only("delete")
-
-    def bulk_update(self, objs, fields, batch_size=None):
-        raise _append_only("update")
-
-    def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
-        raise _append_only("update")
+    return refused("allocation log", what)
 
 
 class AllocationLock(models.Model):
@@ -52,6 +39,7 @@ class AllocationEntry(models.Model):
     created_at = models.DateTimeField()
 
     objects = AppendOnlyQuerySet.as_manager()
+    append_only_name = "allocation log"
 
     class Meta:
         ordering = ["seq"]
