@@ -30,19 +30,31 @@ EFFECTS = {"prt": 3.0, "placebo": 1.0, "usual_care": 0.3}
 def make_trial(n: int = 15, seed: int = 0, *, outcomes: Sequence[str] = ("pain_intensity", "tsk11"),
                follow_ups: Sequence[str] = ("post", "1mo", "12mo"), effects: dict | None = None,
                dropout: float = 0.0, remove: Iterable[tuple[str, str, str]] = (),
-               integer: bool = True) -> TrialData:
+               integer: bool = True, id_format: str | None = None, covariates: bool = False) -> TrialData:
     """A small three-arm trial: ids "1".."3n", arms in blocks of ``n``, age 20-69, sex random.
 
     ``dropout``: chance that a participant misses each follow-up visit (all outcomes);
-    ``remove``: (participant, timepoint, outcome) values to leave out; ``integer``: round scores.
+    ``remove``: (participant, timepoint, outcome) values to leave out; ``integer``: round scores;
+    ``id_format``: e.g. ``"SECRET-{arm}-{i:03d}"`` (ids that must never reach a report);
+    ``covariates``: add Table 1's coded fields (education, employment, opioid use, back pain years).
     """
     rng = np.random.default_rng(seed)
     effects = EFFECTS if effects is None else effects
-    ids = [str(i + 1) for i in range(3 * n)]
     arms = np.repeat(list(ARMS), n)
+    if id_format is None:
+        ids = [str(i + 1) for i in range(3 * n)]
+    else:
+        ids = [id_format.format(arm=arm[:2].upper(), i=i % n) for i, arm in enumerate(arms)]
     participants = pd.DataFrame({"participant": ids, "arm": arms,
                                  "age": rng.integers(20, 70, 3 * n).astype(float),
                                  "sex": rng.choice(["male", "female"], 3 * n)})
+    if covariates:
+        participants = participants.assign(
+            education=rng.choice([2.0, 3.0], 3 * n),
+            employment_status=rng.choice([1.0, 2.0, 3.0], 3 * n),
+            current_opioid_use=rng.choice([0.0, 1.0, np.nan], 3 * n, p=[0.8, 0.1, 0.1]),
+            backpain_length=rng.uniform(0.5, 30, 3 * n).round(1),
+            is_patient=np.ones(3 * n))
     gone = set(remove)
     rows = []
     for pid, arm in zip(ids, arms):

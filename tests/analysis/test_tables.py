@@ -25,6 +25,7 @@ from prt.analysis.tables import (
     table2_columns,
 )
 from prt.data import ARMS, TrialData, read_trial
+from tests.factories import make_trial
 
 TIMES = ("eligibility", "pre", "post", "1mo", "2mo", "3mo", "6mo", "12mo")
 
@@ -32,37 +33,8 @@ TIMES = ("eligibility", "pre", "post", "1mo", "2mo", "3mo", "6mo", "12mo")
 # ------------------------------------------------------------------------------------ samples
 def sample_trial(per_arm: int = 12, seed: int = 7) -> TrialData:
     """A small synthetic trial: pain falls most with PRT; some visits missed; ids look secret."""
-    rng = np.random.default_rng(seed)
-    ids, arms = [], []
-    for arm in ARMS:
-        for i in range(per_arm):
-            ids.append(f"SECRET-{arm[:2].upper()}-{i:03d}")
-            arms.append(arm)
-    n = len(ids)
-    participants = pd.DataFrame({
-        "participant": ids,
-        "arm": arms,
-        "age": rng.integers(21, 70, n).astype(float),
-        "sex": rng.choice(["male", "female"], n),
-        "education": rng.choice([2.0, 3.0], n),
-        "employment_status": rng.choice([1.0, 2.0, 3.0], n),
-        "current_opioid_use": rng.choice([0.0, 1.0, np.nan], n, p=[0.8, 0.1, 0.1]),
-        "backpain_length": rng.uniform(0.5, 30, n).round(1),
-        "is_patient": np.ones(n),
-    })
-    drop = {"prt": 3.0, "placebo": 1.3, "usual_care": 0.6}
-    rows = []
-    for pid, arm in zip(ids, arms):
-        base = rng.uniform(2.5, 6.5)
-        for t in TIMES:
-            if t not in ("eligibility", "pre") and rng.random() < 0.12:
-                continue  # missed visit
-            fall = 0.0 if t in ("eligibility", "pre") else drop[arm] * (0.8 if t == "12mo" else 1.0)
-            value = float(np.clip(np.round(base - fall + rng.normal(0, 0.7)), 0, 10))
-            rows.append((pid, t, "pain_intensity", value))
-            rows.append((pid, t, "tsk11", float(np.clip(round(24 - 2 * fall + rng.normal(0, 3)), 11, 44))))
-    measures = pd.DataFrame(rows, columns=["participant", "timepoint", "outcome", "value"])
-    return TrialData.from_frames(participants, measures)
+    return make_trial(per_arm, seed, follow_ups=TIMES[2:], dropout=0.12, id_format="SECRET-{arm}-{i:03d}",
+                      covariates=True)
 
 
 def _g(outcome, timepoint, comparison, g, se, p):
