@@ -173,18 +173,10 @@ def _redcap_fields() -> dict[str, str]:
             for outcome, (instrument, score) in OUTCOME_SCORES.items()}
 
 
-def label(value: str) -> str:
-    """The display label of any vocabulary name (arm, timepoint, comparison, outcome); else the name."""
-    for table in (ARM_LABELS, TIMEPOINT_LABELS, COMPARISON_LABELS):
-        if value in table:
-            return table[value]
-    return outcome_label(value)
-
-
 __all__ = [
     "ARMS", "ARM_LABELS", "ARM_NAMES", "SEXES", "TIMEPOINTS", "BASELINE", "BASELINE_SOURCES",
     "EFFECT_TIMEPOINTS", "FOLLOW_UPS", "TIMEPOINT_ORDER", "TIMEPOINT_LABELS", "TIMEPOINT_SHORT_LABELS",
     "Comparison", "COMPARISONS", "PRT_COMPARISONS", "COMPARISON_NAMES", "COMPARISON_LABELS",
     "PRIMARY_OUTCOME", "BELIEFS", "OUTCOME_SCORES", "OUTCOMES", "outcome_range", "outcome_label",
-    "outcome_ranges", "redcap_fields", "label",
+    "outcome_ranges", "redcap_fields",
 ]

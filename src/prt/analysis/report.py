@@ -76,8 +76,7 @@ def write_analysis(results, trial, out: str | Path) -> list[Path]:
     from prt.files import write_output_dir
 
     def fill(work: Path) -> list[str]:
-        (work / "results.json").write_text(results.to_json() + "\n" if hasattr(results, "to_json")
-                                           else json.dumps(results, indent=1, allow_nan=False) + "\n",
+        (work / "results.json").write_text(json.dumps(as_records(results), indent=1, allow_nan=False) + "\n",
                                            encoding="utf-8")
         return ["results.json"] + [p.name for p in write_outputs(results, trial, work)]
 

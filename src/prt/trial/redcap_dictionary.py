@@ -25,6 +25,7 @@ import pandas as pd
 
 from prt.data.mapping import AGE_RANGE, BACKPAIN_YEARS
 from prt.errors import InputError
+from prt.vocabulary import EFFECT_TIMEPOINTS, TIMEPOINTS
 
 #: REDCap's data dictionary header, exactly (REDCap "Data Dictionary" CSV, 18 columns).
 DICTIONARY_COLUMNS = (
@@ -64,8 +65,8 @@ EVENTS = (
     Event("6 month follow up", "6mo", "6 months after posttreatment"),
     Event("12 month follow up", "12mo", "12 months after posttreatment"),
 )
-FOLLOW_UPS = ("post", "1mo", "2mo", "3mo", "6mo", "12mo")
-ALL = ("eligibility", "pre", *FOLLOW_UPS)
+FOLLOW_UPS = EFFECT_TIMEPOINTS  # posttreatment and the follow-ups (prt.vocabulary)
+ALL = TIMEPOINTS
 
 #: Which form is collected at which timepoint (protocol notes, "Measures" and "Schedule":
 #: follow-ups carry BPI, ODI, the PROMIS forms, TSK-11, SOPA, PGIC and satisfaction; PANAS and PCS

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
-from django.utils.html import format_html
-
-from prt.web.diary.chart import long_date, short_date
+from prt.web.charts import Frame, Mark, line_chart_svg, long_date
 
 WIDTH, HEIGHT = 360, 180
 LEFT, RIGHT, TOP, BOTTOM = 36, 12, 10, 30
+FRAME = Frame(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM)
 
 
 @dataclass(frozen=True)
@@ -43,42 +42,10 @@ def description(points: Sequence[Point], lo: float, hi: float) -> str:
             f"{long_date(last.day)}; lowest {number(min(values))}, highest {number(max(values))}.")
 
 
-def _x(day: date, first: date, span: int) -> str:
-    return f"{LEFT + (WIDTH - LEFT - RIGHT) * ((day - first).days / span if span else 0.5):.1f}"
-
-
-def _y(value: float, lo: float, hi: float) -> str:
-    return f"{TOP + (HEIGHT - TOP - BOTTOM) * (1 - (value - lo) / (hi - lo)):.1f}"
-
-
 def score_chart_svg(points: Sequence[Point], lo: float, hi: float, title: str, chart_id: str) -> str:
     """SVG markup of ``points`` on the ``lo``..``hi`` axis, every value escaped (format_html)."""
     points = sorted(points, key=lambda p: p.day)
-    parts = [format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc" '
-        'xmlns="http://www.w3.org/2000/svg" focusable="false">', WIDTH, HEIGHT, chart_id, chart_id),
-        format_html('<title id="{}-title">{}</title>', chart_id, title),
-        format_html('<desc id="{}-desc">{}</desc>', chart_id, description(points, lo, hi))]
-    for value in (lo, (lo + hi) / 2, hi):
-        y = _y(value, lo, hi)
-        parts.append(format_html(
-            '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
-            '<text class="axis" x="{}" y="{}" text-anchor="end" dominant-baseline="middle">{}</text>',
-            LEFT, WIDTH - RIGHT, y, y, LEFT - 6, y, number(value)))
-    if points:
-        first, last = points[0].day, points[-1].day
-        span = (last - first).days
-        baseline = HEIGHT - BOTTOM + 18
-        ticks = [first] if span == 0 else [first, last]
-        for day, anchor in zip(ticks, ("start", "end") if span else ("middle",)):
-            parts.append(format_html('<text class="axis" x="{}" y="{}" text-anchor="{}">{}</text>',
-                                     _x(day, first, span), baseline, anchor, short_date(day)))
-        if len(points) > 1:
-            coords = " ".join(f"{_x(p.day, first, span)},{_y(p.value, lo, hi)}" for p in points)
-            parts.append(format_html('<polyline class="line" points="{}"/>', coords))
-        for p in points:
-            parts.append(format_html(
-                '<circle class="point" cx="{}" cy="{}" r="3.5"><title>{} ({}): {}</title></circle>',
-                _x(p.day, first, span), _y(p.value, lo, hi), long_date(p.day), p.label, number(p.value)))
-    parts.append("</svg>")
-    return "".join(str(part) for part in parts)
+    marks = [Mark(p.day, p.value, f"{long_date(p.day)} ({p.label}): {number(p.value)}") for p in points]
+    return line_chart_svg(FRAME, marks, [marks], lo=lo, hi=hi,
+                          grid=[(v, number(v)) for v in (lo, (lo + hi) / 2, hi)], title=title,
+                          description=description(points, lo, hi), chart_id=chart_id, radius="3.5")

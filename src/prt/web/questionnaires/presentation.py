@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.safestring import mark_safe
 
 from prt import instruments
-from prt.web.diary.chart import long_date
+from prt.web.charts import long_date
 from prt.web.questionnaires import battery, chart, services
 from prt.web.questionnaires.chart import number
 

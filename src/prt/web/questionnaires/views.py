@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from prt import instruments
-from prt.web.diary.chart import long_date
+from prt.web.charts import long_date
 from prt.web.errors import Refused
 from prt.web.participants.access import own_participant
 from prt.web.questionnaires import battery, presentation, services
