@@ -344,3 +344,15 @@ def test_the_audit_page_has_no_way_to_change_an_event(trial_world):
     page = trial_world.client_for("admin").get("/audit/").content.decode()
     assert 'method="post"' not in page.split("<main", 1)[1]
     assert trial_world.client_for("admin").post("/audit/").status_code == 405
+
+
+def test_the_run_page_gives_the_whole_command_that_reproduces_it(world, data_dir):
+    """Review finding: the command shown omitted --mediation-bootstrap, so a rerun used 5,000."""
+    from prt.web.analyst.models import AnalysisRun
+
+    run = AnalysisRun.objects.create(requested_by=world.users["analyst"], source="upload", description="x",
+                                     bootstrap=50, mediation_bootstrap=20, seed=3, snapshot_sha256="0" * 64,
+                                     prt_version="0", state="finished", done=1, total=1)
+    page = world.client_for("analyst").get(f"/analyst/runs/{run.id}/").content.decode()
+    command = " ".join(page.split('<pre class="command"><code>')[1].split("</code>")[0].replace("\\\n", " ").split())
+    assert command == "prt analyze snapshot.csv --out analysis --seed 3 --bootstrap 50 --mediation-bootstrap 20"

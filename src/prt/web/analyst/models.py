@@ -1,6 +1,6 @@
 """Records of the analyst's work: each export downloaded and each analysis run (kept, never edited
 by a user). A run's row carries its progress, the SHA-256 of its input snapshot and prt's version,
-so the report can be reproduced (``prt analyze SNAPSHOT --seed S --bootstrap B``)."""
+so the report can be reproduced (``prt analyze SNAPSHOT --out DIR --seed S --bootstrap B --mediation-bootstrap M``)."""
 
 from __future__ import annotations
 
