@@ -10,6 +10,7 @@ the admin role alone enters Django's admin. Anonymous: pages redirect to sign in
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
@@ -129,6 +130,31 @@ MATRIX = {
     ("GET", "/admin/accounts/membership/", None): (302, 302, 302, 302, 302, 302, 200),
 }
 
+
+
+def _app_rows() -> dict:
+    """Rows that an app's tests declare beside it (``tests/web/<app>/matrix.py``: ``ROWS``, and
+    ``PLACEHOLDERS`` for the values its URL parameters take), merged into the one matrix."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    rows = {}
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if info.ispkg and (Path(__file__).parent / info.name / "matrix.py").exists():
+            module = importlib.import_module(f"tests.web.{info.name}.matrix")
+            clash = set(rows) & set(module.ROWS) | set(MATRIX) & set(module.ROWS)
+            assert not clash, f"rows declared twice: {clash}"
+            rows.update(module.ROWS)
+            PLACEHOLDERS.update(getattr(module, "PLACEHOLDERS", {}))
+    return rows
+
+
+#: The value each URL parameter takes in the matrix (apps add theirs in their matrix.py).
+PLACEHOLDERS = {"site_code": "boulder", "study_id": "BOU-001", "export_format": "tidy", "run_id": RUN,
+                "instrument_id": "odi", "event": "pre", "instrument": "odi"}
+MATRIX.update(_app_rows())
+
 CELLS = [(role, key, statuses[i]) for key, statuses in MATRIX.items() for i, role in enumerate(ROLES)]
 
 
@@ -146,31 +172,32 @@ def test_cell(world, role, endpoint, expected):
     assert response.status_code == expected, response.content[:300]
 
 
+def _routes(patterns, prefix=""):
+    """Every page route of the URL tree (Django's admin and the API excepted: their own rows), as
+    a path with the matrix's placeholder values."""
+    from django.urls import URLResolver
+
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if route in ("api/", "admin/"):
+                continue
+            yield from _routes(pattern.url_patterns, route)
+        else:
+            yield "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: PLACEHOLDERS[m.group(1)], route)
+
+
 def test_the_matrix_covers_every_url_and_api_operation(db, client):
     from django.urls import get_resolver
 
-    top_level = {str(p.pattern) for p in get_resolver().url_patterns}
-    assert top_level == {"", "diary/", "coordinator/", "questionnaires/", "login/", "logout/", "healthz", "api/", "admin/",
-                         "account/two-factor/", "analyst/", "audit/"}
     covered = {(m, p) for m, p, _ in MATRIX}
-    for route in top_level - {"api/", "admin/"}:
-        assert any(path == "/" + route for _, path in covered), route
-    from prt.web.enrolment.urls import urlpatterns as coordinator_urls
-
-    for pattern in coordinator_urls:  # every coordinator page, with the matrix's site and study ids
-        route = "/coordinator/" + str(pattern.pattern).replace("<slug:site_code>", "boulder").replace(
-            "<str:study_id>", "BOU-001")
-        assert any(path == route for _, path in covered), route
-    from prt.web.analyst.urls import urlpatterns as analyst_urls
-
-    for pattern in analyst_urls:  # every analyst page, with the matrix's format and run id
-        route = "/analyst/" + str(pattern.pattern).replace("<slug:export_format>", "tidy").replace(
-            "<uuid:run_id>", RUN)
-        assert any(path == route for _, path in covered), route
+    paths = {p for _, p in covered}
+    for route in _routes(get_resolver().url_patterns):
+        assert route in paths, f"{route} has no row in the permission matrix"
     schema = client.get("/api/openapi.json").json()
     for api_path, operations in schema["paths"].items():
         for method in operations:
-            template = api_path.replace("{study_id}", "BOU-001").replace("{instrument_id}", "odi")
+            template = re.sub(r"\{(\w+)\}", lambda m: PLACEHOLDERS[m.group(1)], api_path)
             assert (method.upper(), template) in covered, f"{method.upper()} {api_path} has no row"
 
 

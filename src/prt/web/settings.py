@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "prt.web.analyst",
+    "prt.web.visits",
+    "prt.web.reminders",
+    "prt.web.safety",
+    "prt.web.consort",
 ]
 
 MIDDLEWARE = [

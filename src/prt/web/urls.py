@@ -13,6 +13,10 @@ from prt.web.diary import views as diary_views
 urlpatterns = [
     path("", diary_views.home, name="home"),
     path("diary/", diary_views.submit, name="diary-submit"),
+    path("coordinator/visits/", include("prt.web.visits.urls")),
+    path("coordinator/reminders/", include("prt.web.reminders.urls")),
+    path("coordinator/adverse-events/", include("prt.web.safety.urls")),
+    path("coordinator/consort/", include("prt.web.consort.urls")),
     path("coordinator/", include("prt.web.enrolment.urls")),
     path("questionnaires/", include("prt.web.questionnaires.urls")),
     path("analyst/", include("prt.web.analyst.urls")),

@@ -1,0 +1,1 @@
+"""CONSORT flow (skeleton: filled in by its own work)."""

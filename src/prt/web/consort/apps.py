@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ConsortConfig(AppConfig):
+    name = "prt.web.consort"
+    label = "consort"
+    verbose_name = "CONSORT flow"

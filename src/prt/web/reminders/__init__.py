@@ -1,0 +1,1 @@
+"""Questionnaire reminders (skeleton: filled in by its own work)."""

@@ -1,0 +1,1 @@
+"""Adverse events (skeleton: filled in by its own work)."""

@@ -1,0 +1,1 @@
+"""Visit schedule (skeleton: filled in by its own work)."""

@@ -1,0 +1,5 @@
+"""The visits app's API operations (a django-ninja router mounted on ``prt.web.api.api``)."""
+
+from ninja import Router
+
+router = Router(tags=["visits"])
