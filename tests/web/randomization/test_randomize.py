@@ -99,8 +99,19 @@ def test_a_tampered_log_stops_randomization_and_the_rows_are_append_only(world, 
         AllocationEntry.objects.all().update(line="")
     forged = row.line.replace('"arm":"%s"' % json.loads(row.line)["arm"], '"arm":"prt"')
     forged = forged if forged != row.line else row.line.replace('"arm":"prt"', '"arm":"placebo"')
-    with connection.cursor() as cursor:  # what the model refuses, a direct SQL edit does
-        cursor.execute("UPDATE randomization_allocationentry SET line = %s WHERE seq = 1", [forged])
+    forge = "UPDATE randomization_allocationentry SET line = %s WHERE seq = 1"
+    if connection.vendor == "postgresql":  # the database refuses the edit itself (migration 0003's trigger)
+        from django.db import DatabaseError, transaction
+
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(forge, [forged])
+        with connection.cursor() as cursor:  # a superuser who turns triggers off is still caught
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute(forge, [forged])
+            cursor.execute("SET LOCAL session_replication_role = origin")
+    else:
+        with connection.cursor() as cursor:  # what the model refuses, a direct SQL edit does
+            cursor.execute(forge, [forged])
     with pytest.raises(Refused) as refused:
         services.randomize(enrolled(world.site1, "BOU-206", None), client_uuid=uuid.uuid4(), actor=None)
     assert refused.value.status == 503 and "line 2" in refused.value.message
