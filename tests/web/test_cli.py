@@ -3,6 +3,8 @@ migrations before serving, the demo's logins; and ``prt --help`` stays free of D
 
 from __future__ import annotations
 
+import os
+import re
 import socket
 import subprocess
 import sys
@@ -68,7 +70,9 @@ def test_the_gunicorn_command_line():
     argv = web_cli.gunicorn_argv("::1", 8443, 3)
     assert argv[:4] == [sys.executable, "-m", "gunicorn", "prt.web.wsgi:application"]
     assert argv[argv.index("--bind") + 1] == "[::1]:8443" and argv[argv.index("--workers") + 1] == "3"
-    assert web_cli.gunicorn_argv("127.0.0.1", 8000, 1)[5] == "127.0.0.1:8000"
+    local = web_cli.gunicorn_argv("127.0.0.1", 8000, 1)
+    assert local[local.index("--bind") + 1] == "127.0.0.1:8000"
+    assert argv[argv.index("--config") + 1] == "python:prt.web.gunicorn_conf"  # the embedded job worker
     log_format = argv[argv.index("--access-logformat") + 1]
     assert "%(U)s" in log_format and "%(r)s" not in log_format and "%(q)s" not in log_format  # no query strings
 
@@ -156,3 +160,10 @@ def test_prt_serve_runs_gunicorn_and_answers_the_health_check(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+    log = server.stdout.read().decode()
+    started = re.search(r"background worker started \(pid (\d+)\)", log)
+    assert started, log  # prt serve runs the job queue's worker beside the web server ...
+    with pytest.raises(ProcessLookupError):  # ... and stops it with gunicorn (no orphan left running)
+        for _ in range(100):
+            os.kill(int(started.group(1)), 0)
+            time.sleep(0.1)

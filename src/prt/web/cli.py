@@ -29,6 +29,9 @@ def register(commands, groups) -> None:
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     p.add_argument("--workers", type=_positive, default=None,
                    help="gunicorn worker processes (default 2 x CPU cores + 1, at most 8)")
+    p.add_argument("--no-worker", action="store_true",
+                   help="do not start the background job worker beside the web server (run "
+                        "'prt web worker' on its own instead)")
     p.set_defaults(handler=_serve)
 
     help_text = "the web platform: demo logins, Django management commands"
@@ -43,6 +46,15 @@ def register(commands, groups) -> None:
                     "passwords, and a demo participant with a month of simulated diary. Refused on a "
                     "database that holds any other site.")
     p.set_defaults(handler=_demo)
+
+    p = sub.add_parser(
+        "worker", help="run the background job worker (analysis runs, e-mail reminders)",
+        description="Run the job queue's worker (Django tasks, database backend) and enqueue the "
+                    "periodic jobs (e-mail reminders) every hour. 'prt serve' starts one itself unless "
+                    "given --no-worker; run more on other machines for a large trial (PostgreSQL).")
+    p.add_argument("--batch", action="store_true", help="run the queued jobs, then exit")
+    p.add_argument("--no-periodic", action="store_true", help="do not enqueue the periodic jobs")
+    p.set_defaults(handler=_worker)
 
     p = sub.add_parser(
         "manage", help="run a Django management command (createsuperuser, check --deploy, ...)",
@@ -105,7 +117,8 @@ def choose_mode(host: str, environ) -> str:
 def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
     """The gunicorn command line ``prt serve`` replaces itself with."""
     bind = f"[{host.strip('[]')}]:{port}" if ":" in host.strip("[]") else f"{host}:{port}"
-    return [sys.executable, "-m", "gunicorn", WSGI_APP, "--bind", bind, "--workers", str(workers),
+    return [sys.executable, "-m", "gunicorn", WSGI_APP, "--config", "python:prt.web.gunicorn_conf",
+            "--bind", bind, "--workers", str(workers),
             "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
             "--graceful-timeout", "20", "--timeout", "60"]
 
@@ -150,6 +163,8 @@ def _serve(args) -> int:
     scheme = "http" if mode == "local" else "https (behind your TLS proxy)"
     print(f"prt serve: {mode} mode, database {where}; listening on {args.host}:{args.port} [{scheme}]",
           file=sys.stderr)
+    if args.no_worker:
+        os.environ["PRT_EMBEDDED_WORKER"] = "0"
     argv = gunicorn_argv(args.host, args.port, args.workers or default_workers())
     sys.stdout.flush()
     sys.stderr.flush()
@@ -171,6 +186,14 @@ def _demo(args) -> int:
     print("Staff logins ask for a 6-digit code after the password: add the TOTP secret to an "
           "authenticator app (or run: oathtool --totp -b SECRET).")
     print("Start the server with: prt serve   (then open http://127.0.0.1:8000)")
+    return 0
+
+
+def _worker(args) -> int:
+    setup_django()
+    from prt.web import worker
+
+    worker.run(periodic=not args.no_periodic, batch=args.batch)
     return 0
 
 
