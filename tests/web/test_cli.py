@@ -111,13 +111,19 @@ def test_demo_refuses_a_database_that_holds_a_trial(world):
     assert not User.objects.filter(username__startswith="demo-").exists()
 
 
-def test_demo_creates_and_refreshes(db, fast_hashing, main, monkeypatch, capsys):
+def test_demo_creates_a_trial_in_every_arm_and_state_and_refreshes(db, fast_hashing, main, monkeypatch, capsys,
+                                                                     settings, tmp_path):
     from django.contrib.auth import authenticate
 
     from prt.web.accounts.models import Membership, User
     from prt.web.audit.models import AuditEvent
     from prt.web.diary.models import PainRating
+    from prt.web.participants.models import Participant
+    from prt.web.questionnaires import battery
+    from prt.web.questionnaires.models import Submission
+    from prt.web.randomization import services as randomization
 
+    settings.PRT_ALLOCATION_KEY_FILE = str(tmp_path / "allocation.key")
     monkeypatch.setattr(web_cli, "setup_django", lambda: None)
     assert main(["web", "demo"]) == 0
     lines = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
@@ -129,10 +135,29 @@ def test_demo_creates_and_refreshes(db, fast_hashing, main, monkeypatch, capsys)
         assert user.is_superuser is (role == "admin")
         # staff get a TOTP secret for the second factor (tests/web/accounts/test_two_factor.py); participants none
         assert (totp[:2] == ["TOTP", "secret"] and len(totp) == 3) is (role != "participant")
-    ratings = PainRating.objects.count()
-    assert 20 <= ratings <= 30 and AuditEvent.objects.filter(model="diary.painrating").count() == ratings
-    assert main(["web", "demo"]) == 0
-    assert User.objects.count() == 6 and Membership.objects.count() == 6 and PainRating.objects.count() == ratings
+
+    people = Participant.objects.all()
+    states = {(p.status, p.arm) for p in people}
+    for arm in ("prt", "placebo", "usual_care"):  # every arm in every state after randomization
+        assert {("randomized", arm), ("completed", arm), ("withdrawn", arm)} <= states, arm
+    assert {"screened", "ineligible", "enrolled"} <= {status for status, _ in states}
+    today = people[0].site.today()
+    open_visits = {v.state for p in people.filter(status="randomized") for v in battery.visits(p, today)}
+    assert {"done", "due", "overdue", "missed", "upcoming"} <= open_visits  # mid-schedule, every visit state
+    login = Participant.objects.get(user__username="demo-participant")
+    assert login.arm == "prt" and login.status == "randomized"
+    assert [t.event for t in battery.tasks(login, today)][:1] == ["post"]  # the demo user's job today
+    assert not PainRating.objects.filter(participant=login, day=today).exists()  # today's rating is theirs
+    replay = randomization.verify()  # every allocation in one valid chain, in time order
+    assert len(replay.allocations) == people.exclude(arm="").count()
+    ratings, submissions = PainRating.objects.count(), Submission.objects.count()
+    assert AuditEvent.objects.filter(model="diary.painrating").count() == ratings > 500
+    assert AuditEvent.objects.filter(model="questionnaires.submission").count() == submissions > 300
+
+    assert main(["web", "demo"]) == 0  # again: new passwords, nothing duplicated
+    assert User.objects.count() == 6 and Membership.objects.count() == 6
+    assert (PainRating.objects.count(), Submission.objects.count(), Participant.objects.count()) == (
+        ratings, submissions, people.count())
 
 
 def _free_port() -> int:

@@ -112,6 +112,7 @@ MATRIX = {
     ("POST", "/coordinator/people/BOU-001/enrol/", None): (302, 403, 403, 409, 404, 403, 403),
     ("POST", "/coordinator/people/BOU-001/randomize/", _randomize_form): (302, 403, 403, 409, 404, 403, 403),
     ("POST", "/coordinator/people/BOU-001/withdraw/", _withdraw_form): (302, 403, 403, 302, 404, 403, 403),
+    ("POST", "/coordinator/people/BOU-001/complete/", None): (302, 403, 403, 409, 404, 403, 403),
     ("POST", "/api/screenings", _screening_json): (401, 403, 403, 201, 404, 403, 403),
     ("POST", "/api/participants/BOU-001/randomization", _randomize_json): (401, 403, 403, 409, 404, 403, 403),
     # the analyst's pages (analyst app): analysts only (own sites' de-identified data, own runs);

@@ -1,34 +1,27 @@
-"""A demo site with one login per role and a participant with a month of diary (``prt web demo``).
+"""The demo trial (``prt web demo``, ``make run``): a site, one login per role, and people in every
+arm and every state (demo_trial.py: randomized, mid-schedule, completed, withdrawn; enrolment/demo.py:
+screened, ineligible, enrolled).
 
 Run again, it resets the demo logins' passwords and keeps what is there (it never duplicates).
 It refuses a database that holds any other site: a trial's database never gets demo logins.
-Passwords are random each run (printed once); the demo participant's history is simulated with a
-fixed seed and written with its audit events, like any other entry.
+Passwords are random each run (printed once); the people's histories are simulated with a fixed
+seed through the platform's own services and written with their audit events, like any other entry.
+The participant login belongs to a PRT participant whose post-treatment questionnaires are due.
 """
 
 from __future__ import annotations
 
-import random
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
 from prt.errors import InputError
 from prt.web.accounts.models import ROLES, Membership, Site, User
-from prt.web.audit import trail
-from prt.web.diary import scale
-from prt.web.diary.models import PainRating
-from prt.web.participants.models import Participant
 
 SITE_CODE = "demo"
 SITE_NAME = "Demo site (Boulder, simulated)"
 SITE_TIMEZONE = "America/Denver"
-PARTICIPANT_ID = "DEMO-0001"
-HISTORY_DAYS = 30
-HISTORY_SEED = 2022
 
 
 @dataclass(frozen=True)
@@ -61,15 +54,12 @@ def create_demo() -> list[DemoLogin]:
             user.save()
             Membership.objects.get_or_create(user=user, site=site, role=role)
             logins.append(DemoLogin(role, user.username, password, _demo_device(user)))
-        participant, created = Participant.objects.get_or_create(
-            study_id=PARTICIPANT_ID,
-            defaults={"site": site, "user": User.objects.get(username=username_for("participant")), "status": "enrolled"})
-        if created:
-            trail.record(None, "create", participant, trail.diff(None, trail.snapshot(participant)))
-            _simulate_history(participant)
-        from prt.web.enrolment.demo import create_people  # screened, enrolled, randomized, withdrawn
+        from prt.web import demo_trial
+        from prt.web.enrolment.demo import create_people  # screened, ineligible, enrolled, randomized today
 
-        create_people(site, User.objects.get(username=username_for("coordinator")))
+        coordinator = User.objects.get(username=username_for("coordinator"))
+        demo_trial.build(site, coordinator, User.objects.get(username=username_for("participant")))
+        create_people(site, coordinator)
     return logins
 
 
@@ -85,19 +75,3 @@ def _demo_device(user: User) -> str | None:
     TOTPDevice.objects.filter(user=user).delete()
     device = TOTPDevice.objects.create(user=user, name=twofactor.DEVICE_NAME, confirmed=True)
     return twofactor.secret_base32(device)
-
-
-def _simulate_history(participant: Participant) -> None:
-    """``HISTORY_DAYS`` days up to yesterday: pain easing from about 7 to about 3, with noise."""
-    rng = random.Random(HISTORY_SEED)
-    lo, hi = scale.bounds()
-    today = participant.site.today()
-    now = timezone.now()
-    for back in range(HISTORY_DAYS, 0, -1):
-        if rng.random() < 0.1:
-            continue  # a missed day, as real diaries have
-        centre = 3 + 4 * back / HISTORY_DAYS
-        rating = min(hi, max(lo, round(centre + rng.gauss(0, 1))))
-        entry = PainRating.objects.create(participant=participant, day=today - timedelta(days=back),
-                                          rating=rating, created_at=now, updated_at=now)
-        trail.record(None, "create", entry, trail.diff(None, trail.snapshot(entry)), "demo data (simulated)")

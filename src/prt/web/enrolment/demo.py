@@ -32,12 +32,17 @@ PEOPLE = (
 )
 
 
-def create_people(site, coordinator) -> None:
-    """Create the demo's coordinator-side people at ``site`` (skipped for those already there)."""
+def ensure_key() -> None:
+    """The demo's allocation key, made once where ``PRT_ALLOCATION_KEY_FILE`` points."""
     key = Path(settings.PRT_ALLOCATION_KEY_FILE)
     if not key.exists():
         key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         create_key(key)
+
+
+def create_people(site, coordinator) -> None:
+    """Create the demo's coordinator-side people at ``site`` (skipped for those already there)."""
+    ensure_key()
     from prt.web.participants.models import Participant
     from prt.web.randomization import services as randomization
 

@@ -47,6 +47,7 @@ YES_NO = ("yes", "no")
 #: Audit reasons of the status changes the coordinator's actions make (the change is the action).
 ENROL_REASON = "enrolled: eligible screening and consent recorded"
 WITHDRAW_REASON = "withdrawn: {reason}"
+COMPLETE_REASON = "completed: the final follow-up ({event}) is {state}"
 #: Statuses in which a person may be screened again (before enrolment).
 RESCREENABLE = ("screened", "ineligible")
 
@@ -320,3 +321,29 @@ def withdraw(person: Participant, *, withdrawal_date: date, reason: Any, actor,
         trail.record(actor, "update", person, trail.diff(before, trail.snapshot(person)),
                      WITHDRAW_REASON.format(reason=text))
     return withdrawal
+
+
+def complete(person: Participant, *, actor, now: datetime | None = None) -> Participant:
+    """Mark a randomized person as having completed the trial, once their last follow-up visit on
+    the schedule (prt.trial.schedule: 12 months) is done or its window has closed (missed).
+
+    Refused (409): not randomized, or the final visit still upcoming, due or overdue. The arm is kept.
+    """
+    from prt.web.questionnaires import battery
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        person = Participant.objects.select_for_update().select_related("site").get(pk=person.pk)
+        if person.status != "randomized":
+            raise Refused("participant", f"status is {person.status}; only a randomized person completes",
+                          status=409)
+        final = [v for v in battery.visits(person, person.site.today(now)) if battery.instruments_at(v.event)][-1]
+        if final.state not in ("done", "missed"):
+            raise Refused("participant", f"the final follow-up ({final.label}) is {final.state}; a person "
+                                         f"completes once it is done or its window has closed", status=409)
+        before = trail.snapshot(person)
+        person.status = "completed"
+        person.save(update_fields=["status"])
+        trail.record(actor, "update", person, trail.diff(before, trail.snapshot(person)),
+                     COMPLETE_REASON.format(event=final.event, state=final.state))
+    return person

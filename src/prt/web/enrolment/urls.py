@@ -12,4 +12,5 @@ urlpatterns = [
     path("people/<str:study_id>/enrol/", views.enrol, name="coordinator-enrol"),
     path("people/<str:study_id>/randomize/", views.randomize, name="coordinator-randomize"),
     path("people/<str:study_id>/withdraw/", views.withdraw, name="coordinator-withdraw"),
+    path("people/<str:study_id>/complete/", views.complete, name="coordinator-complete"),
 ]

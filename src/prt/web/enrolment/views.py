@@ -159,3 +159,12 @@ def withdraw(request, study_id: str):
                           reason=request.POST.get("reason", ""), actor=request.user)
         return f"Withdrawn {target.study_id}."
     return _act(request, study_id, action)
+
+
+@login_required
+@require_POST
+def complete(request, study_id: str):
+    def action(target):
+        services.complete(target, actor=request.user)
+        return f"{target.study_id} has completed the trial."
+    return _act(request, study_id, action)

@@ -78,7 +78,17 @@ def visits(participant: Participant, on: date, done: dict[tuple[str, str], date]
         battery = instruments_at(event)
         if battery and all((event, i) in done for i in battery):
             actual[event] = max(done[(event, i)] for i in battery)
-    return participant_visits(participant.study_id, participant.arm or None, actual, on, schedule())
+    return participant_visits(participant.study_id, participant.arm or None, actual, on, schedule(),
+                              withdrawn=withdrawal_date(participant))
+
+
+def withdrawal_date(participant: Participant) -> date | None:
+    """The day the participant withdrew (from then on nothing is owed), or None."""
+    if participant.status != "withdrawn":
+        return None
+    from prt.web.enrolment.models import Withdrawal
+
+    return Withdrawal.objects.filter(participant=participant).values_list("withdrawal_date", flat=True).first()
 
 
 def tasks(participant: Participant, on: date | None = None) -> list[Task]:
