@@ -1,15 +1,21 @@
 # Two commands do all set-up on a fresh machine with Python 3.11 and the package registries:
-#   make run   - create .venv, install prt, run the demo (simulated trial -> analysis + report)
+#   make run   - create .venv, install prt, load the demo trial into the platform (SQLite in
+#                $(DATA)), print one login per role and serve it at http://127.0.0.1:8000
 #   make test  - create .venv if needed, run the whole test suite
+# make demo-analysis: the analysis demo (a simulated trial -> analysis + report.html; the trial's
+# own data too when ../shared is beside the repository).
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := demo-output
+DATA   ?= prt-data
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 SHARED := ../shared/data/boulder-back-pain-study/redcap_wide.csv
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test venv clean bench web
+.PHONY: run test venv clean bench web demo-analysis
 
 venv: $(STAMP)
 
@@ -20,6 +26,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	PRT_DATA_DIR=$(DATA) $(BIN)/prt web demo
+	PRT_DATA_DIR=$(DATA) $(BIN)/prt serve --host $(HOST) --port $(PORT)
+
+demo-analysis: $(STAMP)
 	mkdir -p $(DEMO)
 	$(BIN)/prt simulate --n 151 --seed 2022 --out $(DEMO)/simulated_trial.csv
 	$(BIN)/prt analyze $(DEMO)/simulated_trial.csv --out $(DEMO)/simulated-analysis --seed 2022
@@ -29,10 +39,8 @@ run: $(STAMP)
 	fi
 	@echo "Simulated demo trial: open $(DEMO)/simulated-analysis/report.html"
 
-# The web platform (first slice, docs/web.md): a demo site, one login per role, gunicorn on :8000.
-web: $(STAMP)
-	$(BIN)/prt web demo
-	$(BIN)/prt serve --host 127.0.0.1 --port 8000
+# Kept for old habits: the same as make run.
+web: run
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -42,3 +50,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .hypothesis
+	@echo "(the platform's data folder $(DATA) is kept: remove it yourself if it holds only the demo)"
