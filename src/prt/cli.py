@@ -22,6 +22,7 @@ REGISTRARS = (
     "prt.analysis.cli",
     "prt.trial.cli",
     "prt.trial.cli_simulation",
+    "prt.program.cli",
     "prt.web.cli",
 )
 

@@ -1,0 +1,1 @@
+"""Package data: the packaged PRT curriculum (``curriculum.yaml``) and its Markdown handouts."""
