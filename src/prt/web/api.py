@@ -201,9 +201,10 @@ api.add_router("/", questionnaires_router)
 
 # The coordinator's schedule, reminders, adverse events and CONSORT routers (same handlers).
 from prt.web.consort.api import router as consort_router  # noqa: E402
+from prt.web.program.api import router as program_router  # noqa: E402
 from prt.web.reminders.api import router as reminders_router  # noqa: E402
 from prt.web.safety.api import router as safety_router  # noqa: E402
 from prt.web.visits.api import router as visits_router  # noqa: E402
 
-for _router in (visits_router, reminders_router, safety_router, consort_router):
+for _router in (visits_router, reminders_router, safety_router, consort_router, program_router):
     api.add_router("/", _router)

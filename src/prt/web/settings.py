@@ -27,6 +27,11 @@ if DEBUG and not LOCAL:
 SECRET_KEY = config.secret_key(DATA_DIR)
 ALLOWED_HOSTS = config.allowed_hosts()
 DATABASES = {"default": config.database()}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    #: Each worker keeps its SQLite connection between requests: opening one per request (and closing
+    #: the last one, which checkpoints the WAL) cost more than the rest of a diary submission
+    #: (docs/benchmarks.md, "Web platform"). WAL and synchronous=FULL are set on each new connection.
+    DATABASES["default"]["CONN_MAX_AGE"] = 600
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -53,6 +58,7 @@ INSTALLED_APPS = [
     "prt.web.reminders",
     "prt.web.safety",
     "prt.web.consort",
+    "prt.web.program",
 ]
 
 MIDDLEWARE = [

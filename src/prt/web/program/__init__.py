@@ -1,0 +1,1 @@
+"""Delivering PRT on the platform (issue 14): skeleton, filled in by its own work."""

@@ -1,0 +1,5 @@
+"""The program app's pages."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
