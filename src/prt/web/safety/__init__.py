@@ -1,1 +1,2 @@
-"""Adverse events (skeleton: filled in by its own work)."""
+"""Adverse events: recorded by the participant's site, checked against the protocol's rules,
+changed only with an audited reason; the SAE 24-hour report flag; counts per arm for the report."""
