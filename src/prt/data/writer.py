@@ -22,7 +22,7 @@ from prt.errors import InputError
 from prt.files import atomic_write, csv_safe_frame, os_error
 
 
-def _cell(value) -> str:
+def redcap_cell(value) -> str:
     """A value as REDCap writes it: integers without a decimal point, missing as empty."""
     if value is None:
         return ""
@@ -51,7 +51,7 @@ def _fixed_columns(trial: TrialData, mapping: Mapping) -> pd.DataFrame:
     sex_code = _invert(mapping.sex_codes, "sex")
     out = pd.DataFrame(index=p.index)
     out[mapping.arm_field] = p["arm"].map(arm_code)
-    out[mapping.age_field] = p["age"].map(_cell)
+    out[mapping.age_field] = p["age"].map(redcap_cell)
     out[mapping.sex_field] = p["sex"].map(lambda s: sex_code.get(s, "") if isinstance(s, str) else "")
     field_of = {name: field for field, name in mapping.participant_fields.items()}
     for column in p.columns:
@@ -62,7 +62,7 @@ def _fixed_columns(trial: TrialData, mapping: Mapping) -> pd.DataFrame:
         if recode is not None:
             back = {v: k for k, v in recode.items()}
             values = values.map(lambda v: back.get(v, v))
-        out[field_of.get(column, column)] = values.map(_cell)
+        out[field_of.get(column, column)] = values.map(redcap_cell)
     return out
 
 
@@ -75,7 +75,7 @@ def _long_cells(trial: TrialData, mapping: Mapping) -> pd.DataFrame:
     if len(m):
         frames.append(pd.DataFrame({
             "participant": m["participant"], "timepoint": m["timepoint"],
-            "field": m["outcome"].map(mapping.field_of), "value": m["value"].map(_cell),
+            "field": m["outcome"].map(mapping.field_of), "value": m["value"].map(redcap_cell),
         }))
     t = trial.text
     if len(t):
@@ -160,7 +160,7 @@ def write_redcap(trial: TrialData, target: str | Path | io.IOBase, layout: str =
 def write_tidy(trial: TrialData, target: str | Path | io.IOBase) -> None:
     """Write the trial in prt's tidy CSV layout (numeric measures; free text is not carried)."""
     frame = tidy_frame(trial)
-    frame["value"] = frame["value"].map(_cell)
+    frame["value"] = frame["value"].map(redcap_cell)
     _write_csv(frame, target)
 
 

@@ -80,7 +80,7 @@ def program_dictionary(curriculum: Curriculum | None = None, record_id: str = "r
     import pandas as pd
 
     rc = _redcap()
-    row, choices, number = rc._row, rc._choices, rc._number
+    row, choices, number = rc.dictionary_row, rc.redcap_choices, rc.redcap_number
     curriculum = curriculum or default_curriculum()
     n_sessions, n_factors = len(curriculum.sessions), len(curriculum.evaluation.factors)
     elements = curriculum.fidelity.elements
@@ -147,7 +147,7 @@ def _event(event: str | None) -> str | None:
 
 
 def _cell(value) -> str:
-    from prt.data.writer import _cell as redcap_cell
+    from prt.data.writer import redcap_cell
 
     if isinstance(value, bool):
         return "1" if value else "0"

@@ -123,7 +123,8 @@ def validate_field_names(names: Iterable[str]) -> list[str]:
     return warnings
 
 
-def _row(**cells: str) -> dict[str, str]:
+def dictionary_row(**cells: str) -> dict[str, str]:
+    """One data-dictionary row (all 18 REDCap columns) from short names: name, form, type, label, ..."""
     keys = {
         "name": "Variable / Field Name", "form": "Form Name", "section": "Section Header",
         "type": "Field Type", "label": "Field Label", "choices": "Choices, Calculations, OR Slider Labels",
@@ -137,16 +138,18 @@ def _row(**cells: str) -> dict[str, str]:
     return row
 
 
-def _number(value) -> str:
+def redcap_number(value) -> str:
+    """A number as REDCap writes it in a dictionary: 3 not 3.0."""
     value = float(value)
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _choices(options: dict) -> str:
+def redcap_choices(options: dict) -> str:
+    """REDCap's choices cell ``code, label | code, label``; a label with ``|`` is refused."""
     for label in options.values():
         if "|" in str(label):
             raise InputError(f"choice label {label!r}: REDCap choices cannot contain '|'")
-    return " | ".join(f"{_number(code)}, {label}" for code, label in options.items())
+    return " | ".join(f"{redcap_number(code)}, {label}" for code, label in options.items())
 
 
 def item_field(instrument_id: str, number: str) -> str:
@@ -158,7 +161,7 @@ def _item_term(inst, number: str) -> str:
     item = inst.item(number)
     ref = f"[{item_field(inst.id, number)}]"
     if item.reversed:
-        return f"({_number(item.minimum + item.maximum)}-{ref})"
+        return f"({redcap_number(item.minimum + item.maximum)}-{ref})"
     return ref
 
 
@@ -175,7 +178,7 @@ def calculation(inst, scoring, items: Sequence[str]) -> str:
         return f"round(({total})/{k},2)"
     if scoring.method == "percent":
         top = max(inst.item(n).maximum for n in items)
-        return f"round(({total})*100/{_number(top * k)},2)"
+        return f"round(({total})*100/{redcap_number(top * k)},2)"
     raise InputError(f"{inst.id}: scoring method {scoring.method!r} has no REDCap calculation")
 
 
@@ -187,21 +190,21 @@ def _instrument_rows(inst) -> list[dict[str, str]]:
             "section": inst.title if i == 0 else "",
         }
         if item.kind == "choice":
-            cells.update(type="radio", choices=_choices(item.options or {}))
+            cells.update(type="radio", choices=redcap_choices(item.options or {}))
         elif item.kind == "numeric":
             cells.update(type="text", validation="number")
             if item.minimum is not None:
-                cells["minimum"] = _number(item.minimum)
+                cells["minimum"] = redcap_number(item.minimum)
             if item.maximum is not None:
-                cells["maximum"] = _number(item.maximum)
+                cells["maximum"] = redcap_number(item.maximum)
         else:
             cells.update(type="text")
-        rows.append(_row(**cells))
+        rows.append(dictionary_row(**cells))
     for score, field in inst.data_fields.items():
         scoring = inst.scoring if score == "total" else inst.subscale_scoring[score]
         items = scoring.items if score == "total" or scoring.items else inst.subscales[score]
         label = f"{inst.title}: {score.replace('_', ' ')}" if score != "total" else f"{inst.title}: score"
-        rows.append(_row(
+        rows.append(dictionary_row(
             name=field, form=inst.id, type="calc", label=label,
             choices=calculation(inst, scoring, items),
             note="scored only when every item is answered (prt applies the published missing-item rule)",
@@ -214,16 +217,16 @@ def _enrollment_rows(record_id: str) -> list[dict[str, str]]:
     """Record id, arm (``group``), sex (``gender``), age and the minimization factors' fields."""
     form = ENROLLMENT_FORM
     return [
-        _row(name=record_id, form=form, type="text", label="Record ID", section="Enrollment"),
-        _row(name="group", form=form, type="radio", label="Randomized arm",
+        dictionary_row(name=record_id, form=form, type="text", label="Record ID", section="Enrollment"),
+        dictionary_row(name="group", form=form, type="radio", label="Randomized arm",
              choices="1, Pain reprocessing therapy | 2, Open-label placebo | 3, Usual care", required="y"),
-        _row(name="age", form=form, type="text", label="Age (years)", validation="integer",
-             minimum=_number(AGE_RANGE[0]), maximum=_number(AGE_RANGE[1]), required="y"),
-        _row(name="gender", form=form, type="radio", label="Sex", choices="1, Male | 2, Female", required="y"),
-        _row(name="current_opioid_use", form=form, type="radio", label="Current opioid use",
+        dictionary_row(name="age", form=form, type="text", label="Age (years)", validation="integer",
+             minimum=redcap_number(AGE_RANGE[0]), maximum=redcap_number(AGE_RANGE[1]), required="y"),
+        dictionary_row(name="gender", form=form, type="radio", label="Sex", choices="1, Male | 2, Female", required="y"),
+        dictionary_row(name="current_opioid_use", form=form, type="radio", label="Current opioid use",
              choices="1, Yes | 2, No"),
-        _row(name="backpain_length", form=form, type="text", label="Duration of back pain (years)",
-             validation="number", minimum=_number(BACKPAIN_YEARS[0]), maximum=_number(BACKPAIN_YEARS[1])),
+        dictionary_row(name="backpain_length", form=form, type="text", label="Duration of back pain (years)",
+             validation="number", minimum=redcap_number(BACKPAIN_YEARS[0]), maximum=redcap_number(BACKPAIN_YEARS[1])),
     ]
 
 
