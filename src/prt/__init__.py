@@ -22,7 +22,7 @@ from prt._lazy import lazy_exports  # noqa: E402
 #: Public names -> the module that defines them; imported on first use (PEP 562), so that
 #: ``prt --help`` and ``import prt.errors`` stay fast.
 _ENTRY_POINTS = {
-    **{name: f"prt.{name}" for name in ("analysis", "data", "errors", "instruments", "program", "trial", "vocabulary")},
+    **{name: f"prt.{name}" for name in ("analysis", "data", "errors", "imaging", "instruments", "program", "trial", "vocabulary")},
     "AnalysisResults": "prt.analysis.results",
     "run_analysis": "prt.analysis.engine",
     "TrialData": "prt.data.model",

@@ -23,6 +23,7 @@ REGISTRARS = (
     "prt.trial.cli",
     "prt.trial.cli_simulation",
     "prt.program.cli",
+    "prt.imaging.cli",
     "prt.web.cli",
 )
 
