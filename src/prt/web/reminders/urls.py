@@ -1,5 +1,14 @@
-"""The reminders app's pages."""
+"""The reminder pages (under /coordinator/reminders/): study ids only, never an address, in a URL.
 
-from django.urls import path  # noqa: F401
+``me/`` is the participant's own page (their opt-out); the rest are the coordinators'.
+"""
 
-urlpatterns: list = []
+from django.urls import path
+
+from prt.web.reminders import views
+
+urlpatterns = [
+    path("", views.index, name="reminders-home"),
+    path("people/<str:study_id>/", views.person, name="reminders-person"),
+    path("me/", views.me, name="reminders-me"),
+]
