@@ -127,8 +127,9 @@ def test_demo_creates_a_trial_in_every_arm_and_state_and_refreshes(db, fast_hash
     monkeypatch.setattr(web_cli, "setup_django", lambda: None)
     assert main(["web", "demo"]) == 0
     lines = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
-    assert [line[0] for line in lines] == ["participant", "coordinator", "therapist", "physician", "analyst",
-                                           "admin"]
+    from prt.web.accounts.models import ROLES
+
+    assert [line[0] for line in lines] == list(ROLES)  # one login per role
     for role, username, password, *totp in lines:
         user = authenticate(username=username, password=password)
         assert user is not None and set(user.memberships.values_list("role", flat=True)) == {role}
@@ -155,7 +156,7 @@ def test_demo_creates_a_trial_in_every_arm_and_state_and_refreshes(db, fast_hash
     assert AuditEvent.objects.filter(model="questionnaires.submission").count() == submissions > 300
 
     assert main(["web", "demo"]) == 0  # again: new passwords, nothing duplicated
-    assert User.objects.count() == 6 and Membership.objects.count() == 6
+    assert User.objects.count() == len(ROLES) and Membership.objects.count() == len(ROLES)
     assert (PainRating.objects.count(), Submission.objects.count(), Participant.objects.count()) == (
         ratings, submissions, people.count())
 

@@ -117,3 +117,51 @@ def test_a_data_folder_under_a_file_is_one_clear_error(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(InputError, match="cannot be created"):
         config.secret_key(tmp_path / "file" / "data", {})
+
+
+def test_email_goes_to_files_in_local_mode_and_to_smtp_in_production(tmp_path):
+    from prt.web import config
+
+    local = config.email(tmp_path, True, {})
+    assert local["EMAIL_BACKEND"].endswith("filebased.EmailBackend") and local["EMAIL_FILE_PATH"] == str(tmp_path / "outbox")
+    smtp = config.email(tmp_path, False, {"PRT_EMAIL_HOST": "smtp.example.org", "PRT_EMAIL_PORT": "465",
+                                          "PRT_EMAIL_TLS": "tls", "PRT_EMAIL_USER": "prt", "PRT_EMAIL_PASSWORD": "s3cret"})
+    assert (smtp["EMAIL_HOST"], smtp["EMAIL_PORT"], smtp["EMAIL_USE_SSL"], smtp["EMAIL_USE_TLS"]) == (
+        "smtp.example.org", 465, True, False)
+    assert config.email(tmp_path, False, {})["EMAIL_USE_TLS"] is True  # STARTTLS on 587 by default
+
+
+@pytest.mark.parametrize("environ, message", [
+    ({"PRT_EMAIL_TLS": "ssl3"}, "PRT_EMAIL_TLS: expected one of starttls, tls, none"),
+    ({"PRT_EMAIL_PORT": "0"}, "PRT_EMAIL_PORT: expected a whole number from 1 to 65535"),
+    ({"PRT_EMAIL_PORT": "smtp"}, "PRT_EMAIL_PORT: expected a whole number from 1 to 65535"),
+])
+def test_bad_email_settings_are_refused_naming_the_variable(tmp_path, environ, message):
+    from prt.web import config
+
+    with pytest.raises(InputError, match=message):
+        config.email(tmp_path, False, environ)
+
+
+def test_the_public_url_and_the_reminder_times():
+    from prt.web import config
+
+    assert config.public_url(True, {}) == "http://127.0.0.1:8000"
+    assert config.public_url(False, {"PRT_PUBLIC_URL": "https://trial.example.org/"}) == "https://trial.example.org"
+    with pytest.raises(InputError, match="PRT_PUBLIC_URL: expected an https:// address"):
+        config.public_url(False, {"PRT_PUBLIC_URL": "http://trial.example.org"})
+    assert config.reminders({}) == {"PRT_REMINDER_HOUR": 9, "PRT_REMINDER_INTERVAL_DAYS": 7}
+    with pytest.raises(InputError, match="PRT_REMINDER_HOUR: expected a whole number from 0 to 23"):
+        config.reminders({"PRT_REMINDER_HOUR": "24"})
+
+
+@given(st.text(max_size=12))
+def test_any_reminder_hour_text_is_an_hour_or_a_named_refusal(text):
+    from prt.web import config
+
+    try:
+        hour = config.reminders({"PRT_REMINDER_HOUR": text})["PRT_REMINDER_HOUR"]
+    except InputError as exc:
+        assert str(exc).startswith("PRT_REMINDER_HOUR: ")
+    else:
+        assert 0 <= hour <= 23

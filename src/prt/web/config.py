@@ -185,3 +185,56 @@ def database(environ: Mapping[str, str] | None = None) -> dict:
     """PostgreSQL when ``DATABASE_URL`` is set, else SQLite in the data folder."""
     url = _env(environ).get("DATABASE_URL")
     return parse_database_url(url) if url else sqlite_database(data_dir(environ))
+
+
+def _whole(environ: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = (environ.get(name) or "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
+        raise InputError(f"{name}: expected a whole number from {lo} to {hi}")
+    return int(raw)
+
+
+#: PRT_EMAIL_TLS values: STARTTLS on the submission port, TLS from the first byte, or none (a relay
+#: on the same machine).
+EMAIL_TLS_MODES = ("starttls", "tls", "none")
+
+
+def email(data: Path, local: bool, environ: Mapping[str, str] | None = None) -> dict:
+    """Django's e-mail settings: files in ``data/outbox`` in local mode (the demo), SMTP otherwise.
+
+    The reminders (reminders/services.py) are the only mail the platform sends; the password is read
+    from the environment and never printed.
+    """
+    env = _env(environ)
+    settings: dict = {"DEFAULT_FROM_EMAIL": (env.get("PRT_EMAIL_FROM") or "PRT trial <noreply@localhost>").strip()}
+    if local:
+        settings.update(EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+                        EMAIL_FILE_PATH=str(data / "outbox"))
+        return settings
+    tls = (env.get("PRT_EMAIL_TLS") or "starttls").strip().lower()
+    if tls not in EMAIL_TLS_MODES:
+        raise InputError(f"PRT_EMAIL_TLS: expected one of {', '.join(EMAIL_TLS_MODES)}")
+    settings.update(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                    EMAIL_HOST=(env.get("PRT_EMAIL_HOST") or "localhost").strip(),
+                    EMAIL_PORT=_whole(env, "PRT_EMAIL_PORT", 587, 1, 65535),
+                    EMAIL_HOST_USER=env.get("PRT_EMAIL_USER") or "",
+                    EMAIL_HOST_PASSWORD=env.get("PRT_EMAIL_PASSWORD") or "",
+                    EMAIL_USE_TLS=tls == "starttls", EMAIL_USE_SSL=tls == "tls", EMAIL_TIMEOUT=30)
+    return settings
+
+
+def public_url(local: bool, environ: Mapping[str, str] | None = None) -> str:
+    """The address participants open (the link in a reminder): ``PRT_PUBLIC_URL``, https in production."""
+    raw = (_env(environ).get("PRT_PUBLIC_URL") or ("http://127.0.0.1:8000" if local else "")).strip().rstrip("/")
+    if raw and not raw.startswith("https://" if not local else ("http://", "https://")):
+        raise InputError("PRT_PUBLIC_URL: expected an https:// address (the one participants open)")
+    return raw
+
+
+def reminders(environ: Mapping[str, str] | None = None) -> dict:
+    """When reminders go out: not before ``PRT_REMINDER_HOUR`` at a site, again after an interval."""
+    env = _env(environ)
+    return {"PRT_REMINDER_HOUR": _whole(env, "PRT_REMINDER_HOUR", 9, 0, 23),
+            "PRT_REMINDER_INTERVAL_DAYS": _whole(env, "PRT_REMINDER_INTERVAL_DAYS", 7, 1, 365)}

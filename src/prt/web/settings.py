@@ -124,6 +124,12 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 #: nobody is randomized (randomization/services.py). The demo makes one in the data folder.
 PRT_ALLOCATION_KEY_FILE = config.allocation_key_file(DATA_DIR)
 
+# ---------------------------------------------------------------------------- e-mail (the reminders)
+#: Local mode (the demo): files in PRT_DATA_DIR/outbox; production: SMTP from PRT_EMAIL_* (docs/web.md).
+globals().update(config.email(DATA_DIR, LOCAL))
+PRT_PUBLIC_URL = config.public_url(LOCAL)
+globals().update(config.reminders())
+
 #: Background jobs (an analysis run): Django's task framework with its database backend
 #: (django-tasks + django-tasks-db; worker: ``prt web manage db_worker``). docs/web.md says why.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

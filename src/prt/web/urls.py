@@ -9,12 +9,14 @@ from prt.web.accounts.views import SignInView, TwoFactorView
 from prt.web.analyst import views as analyst_views
 from prt.web.api import api
 from prt.web.diary import views as diary_views
+from prt.web.reminders import views as reminders_views
 
 urlpatterns = [
     path("", diary_views.home, name="home"),
     path("diary/", diary_views.submit, name="diary-submit"),
     path("coordinator/visits/", include("prt.web.visits.urls")),
     path("coordinator/reminders/", include("prt.web.reminders.urls")),
+    path("reminders/", reminders_views.me, name="reminders-me"),
     path("coordinator/adverse-events/", include("prt.web.safety.urls")),
     path("coordinator/consort/", include("prt.web.consort.urls")),
     path("coordinator/", include("prt.web.enrolment.urls")),

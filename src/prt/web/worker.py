@@ -18,7 +18,7 @@ import threading
 log = logging.getLogger("prt.web.worker")
 
 #: Dotted paths of django-tasks ``Task`` objects enqueued periodically (each idempotent).
-PERIODIC_TASKS: tuple[str, ...] = ()
+PERIODIC_TASKS: tuple[str, ...] = ("prt.web.reminders.jobs.reminders_job",)
 #: How often the periodic jobs are enqueued.
 PERIOD_SECONDS = 3600
 

@@ -114,13 +114,13 @@ def test_the_coordinator_records_changes_and_erases_on_the_person_page(world):
 def test_the_participant_sees_their_address_and_opts_out(world):
     services.save_contact(world.a, email=ADDRESS, opted_in=True, actor=world.users["coordinator_same_site"])
     client = world.client_for("participant_a")
-    html = client.get("/coordinator/reminders/me/").content.decode()
+    html = client.get("/reminders/").content.decode()
     assert ADDRESS in html and "Stop e-mail reminders" in html
-    response = client.post("/coordinator/reminders/me/", {"opted_in": "no"})
+    response = client.post("/reminders/", {"opted_in": "no"})
     assert response.status_code == 302
     assert ReminderContact.objects.get().opted_in is False
-    assert "Send me e-mail reminders again" in client.get("/coordinator/reminders/me/").content.decode()
-    other = world.client_for("participant_b").get("/coordinator/reminders/me/").content.decode()
+    assert "Send me e-mail reminders again" in client.get("/reminders/").content.decode()
+    other = world.client_for("participant_b").get("/reminders/").content.decode()
     assert ADDRESS not in other and "No e-mail address is recorded" in other
 
 
@@ -195,7 +195,7 @@ def test_arbitrary_form_posts_never_give_a_5xx(world, email, opted, reason, acti
     assert response.status_code in (302, 409, 422), response.content[:300]
     for contact in ReminderContact.objects.all():
         assert services.check_email(contact.email) == contact.email
-    me = world.client_for("participant_a").post("/coordinator/reminders/me/", {"opted_in": opted})
+    me = world.client_for("participant_a").post("/reminders/", {"opted_in": opted})
     assert me.status_code in (302, 409)
 
 

@@ -47,7 +47,7 @@ def test_one_e_mail_per_participant_listing_how_many_and_until_when(contacts):
     assert message.extra_headers["Auto-Submitted"] == "auto-generated"
     assert f"- {len(PRE)} questionnaires to answer by 17 March 2026\n" in message.body
     assert "Open your study questionnaires: https://trial.example.org/questionnaires/" in message.body
-    assert "https://trial.example.org/coordinator/reminders/me/" in message.body
+    assert "https://trial.example.org/reminders/" in message.body
     body = message.body.lower()
     for secret in ("pain", "prt", "reprocessing", "score", "oswestry", "bpi", "depression", "fmri", "bou-001",
                    "pretreatment", "baseline"):

@@ -33,6 +33,7 @@ def schedule() -> Schedule:
     return Schedule()
 
 
+@lru_cache(maxsize=None)
 def instruments_at(event: str) -> tuple[str, ...]:
     """The instruments collected at ``event``, in the mapping's order (e.g. "pgic" only at follow-ups)."""
     return tuple(form for form, events in SCHEDULE.items() if form != ENROLLMENT_FORM and event in events)

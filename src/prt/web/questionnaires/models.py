@@ -64,6 +64,9 @@ class Submission(models.Model):
             models.CheckConstraint(condition=models.Q(channel__in=("web", "api", "fhir")),
                                    name="questionnaire_known_channel"),
         ]
+        #: The schedule's progress query (visits/services.py: every participant of a site) reads
+        #: only these columns, so the index answers it without the table.
+        indexes = [models.Index(fields=["participant", "event", "instrument", "day"], name="questionnaire_progress")]
 
     def __str__(self) -> str:
         return f"{self.participant} {self.event} {self.instrument}"

@@ -1,6 +1,6 @@
 """The reminder pages (under /coordinator/reminders/): study ids only, never an address, in a URL.
 
-``me/`` is the participant's own page (their opt-out); the rest are the coordinators'.
+The participant's own page (their opt-out) is ``/reminders/`` (prt/web/urls.py); these are the coordinators'.
 """
 
 from django.urls import path
@@ -10,5 +10,4 @@ from prt.web.reminders import views
 urlpatterns = [
     path("", views.index, name="reminders-home"),
     path("people/<str:study_id>/", views.person, name="reminders-person"),
-    path("me/", views.me, name="reminders-me"),
 ]
