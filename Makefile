@@ -15,7 +15,7 @@ PORT   ?= 8000
 SHARED := ../shared/data/boulder-back-pain-study/redcap_wide.csv
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test venv clean bench web demo-analysis
+.PHONY: run test test-deps venv clean bench web demo-analysis
 
 venv: $(STAMP)
 
@@ -42,7 +42,12 @@ demo-analysis: $(STAMP)
 # Kept for old habits: the same as make run.
 web: run
 
-test: $(STAMP)
+# System test dependencies: R + lmerTest (the mixed model's oracle), chromium and fonts (browser
+# tests) from Debian, axe-core from npm; each only when missing (a second run takes a fraction of a second).
+test-deps:
+	bash scripts/install-test-deps
+
+test: $(STAMP) test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

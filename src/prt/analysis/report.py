@@ -142,7 +142,9 @@ def html_table(
     left = set(left)
     cell_html = cell_html or {}
     columns = [c for c in headers if c != group_by]
-    parts = ['<div class="table-wrap"><table>', f"<caption>{_e(caption)}</caption>", "<thead>"]
+    # focusable and named, so a keyboard can scroll a table wider than the screen (WCAG 2.1.1)
+    parts = [f'<div class="table-wrap" tabindex="0" role="region" aria-label="{_e(caption)}"><table>',
+             f"<caption>{_e(caption)}</caption>", "<thead>"]
     if span_headers:
         parts.append('<tr class="span">')
         for label, span in span_headers:
@@ -307,8 +309,9 @@ def _table1_html(frame: pd.DataFrame, counts: dict[str, int]) -> str:
     # groups: multi-level characteristics get a heading row; single rows sit in an unnamed group
     parts = []
     columns = ["level", *ARMS, "overall"]
-    parts.append('<div class="table-wrap"><table><caption>Table 1. Baseline characteristics by arm '
-                 "(mean (SD) or n (%))</caption><thead><tr>")
+    caption = "Table 1. Baseline characteristics by arm (mean (SD) or n (%))"
+    parts.append(f'<div class="table-wrap" tabindex="0" role="region" aria-label="{_e(caption)}"><table>'
+                 f"<caption>{_e(caption)}</caption><thead><tr>")
     for column in columns:
         cls = ' class="left"' if column == "level" else ""
         parts.append(f'<th scope="col"{cls}>{_e(headers[column])}</th>')

@@ -222,14 +222,19 @@ def test_a_changed_snapshot_fails_the_run_with_one_line_and_nothing_written(worl
     assert client.get(f"/analyst/runs/{run.id}/report.html").status_code == 404
 
 
-def test_a_queued_run_shows_a_progress_bar_that_refreshes(world, data_dir):
+def test_a_queued_run_shows_a_progress_bar_and_refreshes_itself_only_when_asked(world, data_dir):
+    """A page reloading itself is a barrier (WCAG 2.2.1; axe-core rule meta-refresh): opt-in only."""
     from prt.web.analyst.models import AnalysisRun
 
     run = AnalysisRun.objects.create(requested_by=world.users["analyst"], source="upload", description="x",
                                      bootstrap=1, mediation_bootstrap=1, seed=0, snapshot_sha256="0" * 64,
                                      prt_version="0", state="running", done=25, total=100)
-    page = world.client_for("analyst").get(f"/analyst/runs/{run.id}/").content.decode()
-    assert '<progress id="progress" max="100" value="25">' in page and 'http-equiv="refresh"' in page
+    client = world.client_for("analyst")
+    page = client.get(f"/analyst/runs/{run.id}/").content.decode()
+    assert '<progress id="progress" max="100" value="25">' in page and 'http-equiv="refresh"' not in page
+    assert f'href="/analyst/runs/{run.id}/?refresh=on"' in page
+    refreshing = client.get(f"/analyst/runs/{run.id}/?refresh=on").content.decode()
+    assert '<meta http-equiv="refresh" content="3">' in refreshing and "Stop refreshing" in refreshing
 
 
 @pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgres"),

@@ -23,7 +23,7 @@ def test_completion_waits_for_the_final_follow_up_then_is_audited(world, allocat
     with pytest.raises(Refused, match=r"the final follow-up \(12-month follow-up\) is upcoming") as refused:
         services.complete(person, actor=coordinator)
     assert refused.value.status == 409
-    clock.advance(days=430)  # past the 12-month window (post + 12 months + 30 days), nothing answered
+    clock.advance(days=460)  # past the 12-month window (pre + 1 month + 12 months + 30 days), nothing answered
     services.complete(person, actor=coordinator)
     person.refresh_from_db()
     assert (person.status, bool(person.arm)) == ("completed", True)
@@ -44,6 +44,7 @@ def test_the_person_page_offers_completion_and_the_action_answers_its_rules(worl
     assert "Mark BOU-301 as completed" in client.get("/coordinator/people/BOU-301/").content.decode()
     early = client.post("/coordinator/people/BOU-301/complete/")
     assert early.status_code == 409 and "12-month follow-up" in early.content.decode()
-    clock.advance(days=430)
+    clock.advance(days=460)
+    client = world.client_for("coordinator_same_site")  # a new session: the first one has expired
     assert client.post("/coordinator/people/BOU-301/complete/").status_code == 302
     assert "Completed the trial." in client.get("/coordinator/people/BOU-301/").content.decode()

@@ -113,7 +113,7 @@ def _own_run(request, run_id) -> AnalysisRun:
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def run_page(request, run_id):
-    """A run's progress (the page refreshes itself while the job is queued or running) or outcome."""
+    """A run's progress (refreshing itself every 3 s when the analyst asks: ?refresh=on) or outcome."""
     run = _own_run(request, run_id)
     return render(request, "analyst/run.html", {"run": run, "warnings": run.warnings.splitlines()})
 
