@@ -69,3 +69,15 @@ def test_a_coordinator_screens_consents_enrols_and_randomizes_a_person(world, br
 
     me.click(page.get_by_role("link", name="Your sites"), "coordinator-home-after")
     assert page.get_by_role("link", name="BOU-014").is_visible()
+
+    # the coordinator's other pages, reached from the home page: each passes the same checks
+    me.click(page.get_by_role("link", name="Visit schedule: due, overdue, missed"), "visits-home")
+    me.click(page.get_by_role("link", name="Boulder", exact=False).first, "visits-site")
+    me.goto("/coordinator/", "coordinator-home-again")
+    me.click(page.get_by_role("link", name="Adverse events"), "adverse-events")
+    me.goto(f"/coordinator/adverse-events/new/?study_id={person.study_id}", "adverse-event-form")
+    me.goto("/coordinator/", "coordinator-home-again-2")
+    me.click(page.get_by_role("link", name="CONSORT flow"), "consort")
+    me.goto("/coordinator/", "coordinator-home-again-3")
+    me.click(page.get_by_role("link", name="E-mail reminders"), "reminders-home")
+    me.goto(f"/coordinator/reminders/people/{person.study_id}/", "reminders-person")
