@@ -22,7 +22,10 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,web,imaging]'
+	# torch first, pinned: 2.13.0 is a CPU build this machine's pip finds locally (a bare 'torch' would
+	# pull a multi-GB CUDA build); the attribution coder's embeddings need it.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[test,web,imaging,attribution,attribution-embeddings]'
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "prt"
-DOMAIN = ("data", "instruments", "trial", "analysis", "program", "imaging")
+DOMAIN = ("data", "instruments", "trial", "analysis", "program", "imaging", "attribution")
 FORBIDDEN = ("django", "prt.web", "prt.cli")
 
 
@@ -56,8 +56,8 @@ def test_unknown_subcommand_exits_2(capsys):
     assert exc.value.code == 2
 
 
-PUBLIC_PACKAGES = ("prt", "prt.analysis", "prt.data", "prt.instruments", "prt.program", "prt.imaging", "prt.trial", "prt.vocabulary",
-                   "prt.errors", "prt.files")
+PUBLIC_PACKAGES = ("prt", "prt.analysis", "prt.attribution", "prt.data", "prt.errors", "prt.files", "prt.imaging",
+                   "prt.instruments", "prt.program", "prt.trial", "prt.vocabulary")
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_PACKAGES)

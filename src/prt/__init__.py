@@ -11,7 +11,8 @@ I/O. The entry points most people need are importable from here::
 Packages: :mod:`prt.data` (the one reader), :mod:`prt.instruments` (questionnaires and scoring),
 :mod:`prt.trial` (eligibility, minimization, schedule, CONSORT, simulation), :mod:`prt.analysis`
 (the paper's statistics and report), :mod:`prt.program` (the PRT curriculum, practice records,
-fidelity), :mod:`prt.vocabulary` (arms, timepoints, comparisons,
+fidelity), :mod:`prt.attribution` (coding what patients believe causes their pain),
+:mod:`prt.imaging` (the fMRI second-level analyses), :mod:`prt.vocabulary` (arms, timepoints, comparisons,
 outcomes: defined once), :mod:`prt.errors` (the error and warning hierarchy).
 """
 
@@ -22,7 +23,8 @@ from prt._lazy import lazy_exports  # noqa: E402
 #: Public names -> the module that defines them; imported on first use (PEP 562), so that
 #: ``prt --help`` and ``import prt.errors`` stay fast.
 _ENTRY_POINTS = {
-    **{name: f"prt.{name}" for name in ("analysis", "data", "errors", "imaging", "instruments", "program", "trial", "vocabulary")},
+    **{name: f"prt.{name}" for name in ("analysis", "attribution", "data", "errors", "imaging", "instruments",
+                                        "program", "trial", "vocabulary")},
     "AnalysisResults": "prt.analysis.results",
     "run_analysis": "prt.analysis.engine",
     "TrialData": "prt.data.model",

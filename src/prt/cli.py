@@ -24,6 +24,7 @@ REGISTRARS = (
     "prt.trial.cli_simulation",
     "prt.program.cli",
     "prt.imaging.cli",
+    "prt.attribution.cli",
     "prt.web.cli",
 )
 
