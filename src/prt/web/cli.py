@@ -42,9 +42,10 @@ def register(commands, groups) -> None:
     p = sub.add_parser(
         "demo", help="create a demo site with one login per role and print the logins",
         description="Apply migrations, then create (or refresh) a demo site, one login per role "
-                    "(participant, coordinator, therapist, physician, analyst, admin) with new random "
-                    "passwords, and a demo participant with a month of simulated diary. Refused on a "
-                    "database that holds any other site.")
+                    "(participant, coordinator, therapist, physician, rater, analyst, admin) with new "
+                    "random passwords, and a simulated trial in progress: people in every arm and state, "
+                    "therapy sessions, practice and fidelity ratings. Refused on a database that holds "
+                    "any other site.")
     p.set_defaults(handler=_demo)
 
     p = sub.add_parser(

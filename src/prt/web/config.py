@@ -238,3 +238,9 @@ def reminders(environ: Mapping[str, str] | None = None) -> dict:
     env = _env(environ)
     return {"PRT_REMINDER_HOUR": _whole(env, "PRT_REMINDER_HOUR", 9, 0, 23),
             "PRT_REMINDER_INTERVAL_DAYS": _whole(env, "PRT_REMINDER_INTERVAL_DAYS", 7, 1, 365)}
+
+
+def program_curriculum(environ: Mapping[str, str] | None = None) -> Path | None:
+    """A site's curriculum file (prt.program's override YAML, docs/program.md), or None: the packaged one."""
+    raw = (_env(environ).get("PRT_PROGRAM_CURRICULUM") or "").strip()
+    return Path(raw).expanduser().resolve() if raw else None

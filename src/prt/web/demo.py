@@ -60,6 +60,9 @@ def create_demo() -> list[DemoLogin]:
         coordinator = User.objects.get(username=username_for("coordinator"))
         demo_trial.build(site, coordinator, User.objects.get(username=username_for("participant")))
         create_people(site, coordinator)
+        from prt.web.program.demo import build as deliver_program  # caseload, sessions, practice, fidelity
+
+        deliver_program(site)
     return logins
 
 

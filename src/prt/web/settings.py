@@ -129,6 +129,8 @@ PRT_ALLOCATION_KEY_FILE = config.allocation_key_file(DATA_DIR)
 globals().update(config.email(DATA_DIR, LOCAL))
 PRT_PUBLIC_URL = config.public_url(LOCAL)
 globals().update(config.reminders())
+#: A site's curriculum override for the program app (None: prt.program's packaged curriculum).
+PRT_PROGRAM_CURRICULUM = config.program_curriculum()
 
 #: Background jobs (an analysis run): Django's task framework with its database backend
 #: (django-tasks + django-tasks-db; worker: ``prt web manage db_worker``). docs/web.md says why.

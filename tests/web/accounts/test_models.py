@@ -11,8 +11,8 @@ from django.db import IntegrityError
 from prt.web.accounts.models import CARE_ROLES, ROLES, Membership, Site, User
 
 
-def test_roles_are_the_six_of_issue_13():
-    assert ROLES == ("participant", "coordinator", "therapist", "physician", "analyst", "admin")
+def test_roles_are_those_of_issues_13_and_14():
+    assert ROLES == ("participant", "coordinator", "therapist", "physician", "rater", "analyst", "admin")
     assert set(CARE_ROLES) <= set(ROLES)
 
 

@@ -16,10 +16,12 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-#: The roles of the platform (issue 13), in the order they are listed to people.
-ROLES = ("participant", "coordinator", "therapist", "physician", "analyst", "admin")
+#: The roles of the platform (issue 13; the fidelity rater, issue 14: an independent coder of
+#: sampled PRT sessions), in the order they are listed to people.
+ROLES = ("participant", "coordinator", "therapist", "physician", "rater", "analyst", "admin")
 ROLE_LABELS = {"participant": "Participant", "coordinator": "Study coordinator", "therapist": "Therapist",
-               "physician": "Physician", "analyst": "Analyst", "admin": "Administrator"}
+               "physician": "Physician", "rater": "Fidelity rater", "analyst": "Analyst",
+               "admin": "Administrator"}
 #: Roles that see identified participant data of their own sites (care and study conduct).
 CARE_ROLES = ("coordinator", "therapist", "physician")
 
