@@ -229,7 +229,7 @@ def program_records(participants: Sequence[ParticipantProgram], ratings: Iterabl
                          "prt_fid_session": str(r.session), "prt_fid_rater": r.rater,
                          **{f"prt_fe_{e.id}": _cell(e.id in r.present) for e in curriculum.fidelity.elements},
                          "prt_fid_score": str(r.score)})
-    return pd.DataFrame(rows, columns=columns).fillna("")
+    return pd.DataFrame(rows, columns=columns).astype(object).fillna("")
 
 
 def repeating_forms(event: str | None = None):
