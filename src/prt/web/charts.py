@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 
 
 def long_date(day: date) -> str:
@@ -77,13 +77,25 @@ def line_chart_svg(frame: Frame, marks: Sequence[Mark], lines: Sequence[Sequence
         for day, anchor in zip(ticks, ("start", "end") if span else ("middle",)):
             parts.append(format_html('<text class="axis" x="{}" y="{}" text-anchor="{}">{}</text>',
                                      frame.x(day, first, span), baseline, anchor, short_date(day)))
+        # Each mark's coordinates computed once and its circle built as a plain string: a year of daily
+        # ratings is 365 marks, and format_html per circle was most of the chart's time. Coordinates
+        # are formatted numbers; titles and the radius are escaped as format_html escapes them, so
+        # the markup is the same (tests/web/diary/test_chart.py compares it with format_html's).
+        at: dict[Mark, tuple[str, str]] = {}
+
+        def xy(m: Mark) -> tuple[str, str]:
+            if m not in at:
+                at[m] = (frame.x(m.day, first, span), frame.y(m.value, lo, hi))
+            return at[m]
+
         for line in lines:
             if len(line) > 1:
-                coords = " ".join(f"{frame.x(m.day, first, span)},{frame.y(m.value, lo, hi)}" for m in line)
+                coords = " ".join("{},{}".format(*xy(m)) for m in line)
                 parts.append(format_html('<polyline class="line" points="{}"/>', coords))
+        r = conditional_escape(radius)
         for m in marks:
-            parts.append(format_html(
-                '<circle class="point" cx="{}" cy="{}" r="{}"><title>{}</title></circle>',
-                frame.x(m.day, first, span), frame.y(m.value, lo, hi), radius, m.title))
+            x, y = xy(m)
+            parts.append(f'<circle class="point" cx="{x}" cy="{y}" r="{r}"><title>{conditional_escape(m.title)}'
+                         f'</title></circle>')
     parts.append("</svg>")
     return "".join(str(part) for part in parts)

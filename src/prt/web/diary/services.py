@@ -4,8 +4,8 @@ Rules (issue 13): one rating per participant per calendar day at their site, giv
 on that day; a client UUID makes a submission idempotent (a retry returns the stored entry and
 writes nothing); every create and change is audited in the same transaction; the range comes from
 the ``pain_nrs`` definition. Submissions of one participant are serialized by a row lock on the
-participant (PostgreSQL) or by SQLite's single writer (``BEGIN IMMEDIATE``), so a double tap never
-writes two entries.
+participant (PostgreSQL) or by SQLite's single writer (``BEGIN IMMEDIATE``, writers queued by
+:mod:`prt.web.diary.writers`), so a double tap never writes two entries.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from prt.web.audit import trail
-from prt.web.diary import scale
+from prt.web.diary import chart, scale, writers
 from prt.web.diary.models import DiarySubmission, PainRating
 from prt.web.errors import Refused
 from prt.web.participants.models import Participant
@@ -54,16 +54,26 @@ def submit_rating(participant: Participant, *, client_uuid: uuid.UUID, day: date
     check_rating(rating)
     for attempt in (1, 2):
         try:
-            with transaction.atomic():
+            with writers.one_writer(), transaction.atomic():
                 return _submit(participant, client_uuid, day, rating, actor, now or timezone.now())
         except IntegrityError:
             # Another request committed the same UUID (or the day's entry) first: answer from it.
-            receipt = DiarySubmission.objects.select_related("entry").filter(pk=client_uuid).first()
+            receipt = _receipt(client_uuid)
             if receipt is not None:
                 return _replay(receipt, participant)
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _first(queryset):
+    """The first row or None, without an ORDER BY: ``.first()`` would sort (PainRating's default
+    ordering joins the participant and the site), which cost a quarter of a submission's time."""
+    return next(iter(queryset.order_by()[:1]), None)
+
+
+def _receipt(client_uuid: uuid.UUID) -> DiarySubmission | None:
+    return _first(DiarySubmission.objects.select_related("entry").filter(pk=client_uuid))
 
 
 def _replay(receipt: DiarySubmission, participant: Participant) -> Submitted:
@@ -73,8 +83,9 @@ def _replay(receipt: DiarySubmission, participant: Participant) -> Submitted:
 
 
 def _submit(participant, client_uuid, day, rating, actor, now) -> Submitted:
-    locked = Participant.objects.select_for_update().get(pk=participant.pk)
-    receipt = DiarySubmission.objects.select_related("entry").filter(pk=client_uuid).first()
+    # The site comes in the same query; only the participant's row is locked (PostgreSQL).
+    locked = Participant.objects.select_for_update(of=("self",)).select_related("site").get(pk=participant.pk)
+    receipt = _receipt(client_uuid)
     if receipt is not None:
         return _replay(receipt, participant)
     if not locked.diary_open:
@@ -83,7 +94,7 @@ def _submit(participant, client_uuid, day, rating, actor, now) -> Submitted:
     if day != today:
         raise Refused("date", f"a rating can be given or changed only for today ({today.isoformat()} at "
                               f"the participant's site)")
-    entry = PainRating.objects.filter(participant=locked, day=day).first()
+    entry = _first(PainRating.objects.filter(participant=locked, day=day))
     if entry is None:
         entry = PainRating.objects.create(participant=locked, day=day, rating=rating, created_at=now, updated_at=now)
         trail.record(actor, "create", entry, trail.diff(None, trail.snapshot(entry)))
@@ -104,6 +115,13 @@ def _submit(participant, client_uuid, day, rating, actor, now) -> Submitted:
 def history(participant: Participant) -> list[PainRating]:
     """The participant's ratings, oldest first."""
     return list(PainRating.objects.filter(participant=participant).order_by("day"))
+
+
+def daily_points(participant: Participant) -> list[chart.Point]:
+    """The participant's (day, rating) pairs, oldest first: what the home page shows. Two columns,
+    not model objects: a year of diary is 365 rows on every visit to the page."""
+    return [chart.Point(day, rating) for day, rating in
+            PainRating.objects.filter(participant=participant).order_by("day").values_list("day", "rating")]
 
 
 def editable(entry: PainRating, now: datetime | None = None) -> bool:

@@ -18,12 +18,11 @@ from prt.web.participants.access import own_participant
 
 def _participant_home(request, participant, *, form_error: str = "", status: int = 200):
     today = participant.site.today()
-    entries = services.history(participant)
-    today_entry = next((e for e in reversed(entries) if e.day == today), None)
+    points = services.daily_points(participant)
+    today_entry = next((p for p in reversed(points) if p.day == today), None)
     lo, hi = scale.bounds()
     options = [{"value": v, "anchor": scale.anchor(v),
                 "checked": today_entry is not None and today_entry.rating == v} for v in scale.values()]
-    points = [chart.Point(e.day, e.rating) for e in entries]
     context = {
         "participant": participant,
         "today": today,
@@ -35,9 +34,9 @@ def _participant_home(request, participant, *, form_error: str = "", status: int
         "low_anchor": scale.anchor(lo), "high_anchor": scale.anchor(hi), "lo": lo, "hi": hi,
         "client_uuid": uuid.uuid4(),
         "form_error": form_error,
-        "chart_svg": mark_safe(chart.pain_chart_svg(points)),  # built with format_html: every value escaped
-        "rows": [{"date": chart.long_date(e.day), "rating": e.rating, "band": scale.band(e.rating) or ""}
-                 for e in reversed(entries)],
+        "chart_svg": mark_safe(chart.pain_chart_svg(points)),  # every value escaped (prt.web.charts)
+        "rows": [{"date": chart.long_date(p.day), "rating": p.rating, "band": scale.band(p.rating) or ""}
+                 for p in reversed(points)],
     }
     return render(request, "diary/home.html", context, status=status)
 

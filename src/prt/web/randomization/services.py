@@ -120,17 +120,28 @@ def randomize(person: Participant, *, client_uuid: uuid.UUID, actor, now: dateti
     if not isinstance(client_uuid, uuid.UUID):
         raise Refused("client_uuid", "expected a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e")
     now = now or timezone.now()
+    receipt = _receipt(client_uuid)
+    if receipt is not None:  # a retry: answered from its receipt without queueing behind randomizations
+        return _replayed(receipt, person)
     with transaction.atomic():
         AllocationLock.objects.select_for_update().get_or_create(pk=1)  # every randomization waits here
         return _randomize(person, client_uuid, actor, now)
 
 
+def _receipt(client_uuid: uuid.UUID) -> RandomizationRequest | None:
+    return RandomizationRequest.objects.select_related("entry").filter(pk=client_uuid).first()
+
+
+def _replayed(receipt: RandomizationRequest, person: Participant) -> Randomized:
+    if receipt.participant_id != person.pk:
+        raise Refused("client_uuid", "already used by another request; send a new UUID", status=409)
+    return _result(receipt.entry, "replayed")
+
+
 def _randomize(person, client_uuid, actor, now) -> Randomized:
-    receipt = RandomizationRequest.objects.select_related("entry").filter(pk=client_uuid).first()
+    receipt = _receipt(client_uuid)  # again under the lock: the same request may have just been answered
     if receipt is not None:
-        if receipt.participant_id != person.pk:
-            raise Refused("client_uuid", "already used by another request; send a new UUID", status=409)
-        return _result(receipt.entry, "replayed")
+        return _replayed(receipt, person)
     locked = Participant.objects.select_for_update().get(pk=person.pk)
     user = actor if actor is not None and actor.is_authenticated else None
     existing = AllocationEntry.objects.filter(participant=locked).first()

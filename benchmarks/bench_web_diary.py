@@ -1,0 +1,318 @@
+"""Benchmark: daily-pain submissions through the API (``POST /api/diary``) against ``prt serve``.
+
+Run by hand (not a test):
+
+    .venv/bin/python benchmarks/bench_web_diary.py [--database-url postgresql://postgres@127.0.0.1:5432/test]
+        [--participants 10000] [--rate 300] [--seconds 25] [--warmup 3] [--processes 2] [--threads 16]
+        [--ceiling] [--in-process] [--workers N]
+    .venv/bin/python benchmarks/bench_web_diary.py --writer-queue   (SQLite: the writers' queue vs the busy handler)
+
+A private data folder (and, with ``--database-url``, a private database ``prt_bench_<pid>`` on that
+server, dropped at the end) gets one site with ``--participants`` enrolled participants, each with
+a signed-in session (session cookie + CSRF cookie and header, as a browser holds after signing in).
+``prt serve`` (gunicorn) starts on a free loopback port. The load generator is ``--processes``
+processes x ``--threads`` threads, each with its own keep-alive ``http.client`` connection and its
+own participants, taken in turn; every request is one participant's rating for today at their
+site with a new client UUID. With the default 10,000 participants nearly every request is a
+participant's first of the day (``created``: the entry, its audit event and the receipt), as in a
+morning's burst; a participant sent again changes the rating (``changed``, also audited) or not.
+
+Open loop (default): requests are scheduled at ``--rate`` per second in all; a request's latency
+is counted from its scheduled time (so a generator that falls behind shows it as latency, no
+coordinated omission). ``--ceiling``: closed loop, each thread sends as fast as answers come (the
+server's maximum). Requests/s are counted over ``--seconds`` after ``--warmup`` seconds; any answer
+other than 200/201 is an error (there must be none). Prints a table; figures go in
+docs/benchmarks.md ("Web platform").
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import random
+import resource
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import datetime
+from http.client import HTTPConnection
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from web_bench_common import (HOST, Bench, Login, add_common_arguments, cpu_seconds, cpu_used,  # noqa: E402
+                              latency_row, machine, machine_cpu, make_participants, make_site, print_table,
+                              process_tree_cpu_seconds, request, sign_in)
+
+SITE_TZ = "America/Denver"
+
+
+def _thread(port, logins: list[Login], start: float, stop: float, interval: float | None, offset: float,
+            seed: int, out: list) -> None:
+    """Send ratings for ``logins`` in turn from ``start`` to ``stop`` (monotonic seconds): every
+    ``interval`` seconds after ``start + offset`` (open loop) or back to back (``interval`` None)."""
+    rng = random.Random(seed)
+    zone = ZoneInfo(SITE_TZ)
+    conn = HTTPConnection(HOST, port, timeout=30)
+    n = 0
+    while True:
+        if interval is None:
+            scheduled = time.monotonic()
+        else:
+            scheduled = start + offset + n * interval
+            wait = scheduled - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        if scheduled >= stop:
+            break
+        login = logins[n % len(logins)]
+        body = {"client_uuid": str(uuid.uuid4()), "date": datetime.now(zone).date().isoformat(),
+                "rating": rng.randint(0, 10)}
+        try:
+            status, content = request(conn, "POST", "/api/diary", login, body)
+            outcome = content[content.rfind(b'"outcome"'):].split(b'"')[3].decode() if status in (200, 201) else ""
+        except Exception as exc:  # a refused or dropped connection is an error of the run
+            status, outcome = 0, type(exc).__name__
+        out.append((scheduled, time.monotonic() - scheduled, status, outcome))
+        n += 1
+    conn.close()
+
+
+def _process(port, logins, start, stop, interval, offsets, seed, queue) -> None:
+    threads, results = [], []
+    per_thread = [logins[i::len(offsets)] for i in range(len(offsets))]
+    for i, offset in enumerate(offsets):
+        out: list = []
+        results.append(out)
+        threads.append(threading.Thread(target=_thread, args=(port, per_thread[i], start, stop, interval, offset,
+                                                               seed * 1000 + i, out)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    queue.put(([r for out in results for r in out], usage.ru_utime + usage.ru_stime))
+
+
+def run_load(port: int, logins: list[Login], *, rate: float | None, seconds: float, warmup: float, processes: int,
+             threads: int, server_pid: int, db_pids=lambda: [], phase: int = 0) -> dict:
+    """One load phase; the measured window is [start + warmup, start + warmup + seconds)."""
+    total_threads = processes * threads
+    interval = None if rate is None else total_threads / rate
+    start = time.monotonic() + 1.0
+    stop = start + warmup + seconds
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    procs = []
+    for p in range(processes):
+        offsets = [((p * threads + t) / rate) if rate else 0.0 for t in range(threads)]
+        mine = logins[p::processes]
+        procs.append(ctx.Process(target=_process, args=(port, mine, start, stop, interval, offsets,
+                                                         1000 * phase + p + 1, queue)))
+    for proc in procs:
+        proc.start()
+    time.sleep(max(0.0, start + warmup - time.monotonic()))
+    cpu_start, db_start, box_start = process_tree_cpu_seconds(server_pid), cpu_seconds(db_pids()), machine_cpu()
+    time.sleep(max(0.0, stop - time.monotonic()))
+    cpu_stop, db_stop, box_stop = process_tree_cpu_seconds(server_pid), cpu_seconds(db_pids()), machine_cpu()
+    rows, client_cpu = [], 0.0
+    for _ in procs:
+        got, cpu = queue.get()
+        rows.extend(got)
+        client_cpu += cpu
+    for proc in procs:
+        proc.join()
+    window = [r for r in rows if start + warmup <= r[0] < stop]
+    done_in_window = [r for r in rows if start + warmup <= r[0] + r[1] < stop]
+    ok = [r for r in window if r[2] in (200, 201)]
+    errors = Counter(r[2] if r[2] else r[3] for r in window if r[2] not in (200, 201))
+    answered = max(1, len(done_in_window))
+    return {"sent": len(window), "answered_per_s": len(done_in_window) / seconds,
+            "latency": latency_row([r[1] for r in ok]), "errors": dict(errors),
+            "outcomes": dict(Counter(r[3] for r in ok)), "server_cpu_ms": 1000 * (cpu_stop - cpu_start) / answered,
+            "db_cpu_ms": 1000 * cpu_used(db_start, db_stop) / answered, "client_cpu_s": client_cpu, "all": len(rows),
+            "server_cores": (cpu_stop - cpu_start) / seconds, "db_cores": cpu_used(db_start, db_stop) / seconds,
+            "machine_cores": (box_stop[0] - box_start[0]) / seconds}
+
+
+def check_database(expected_min: int) -> dict:
+    """After the run: one entry per participant and day, every receipt's entry exists, one audit event
+    per created or changed entry (the guarantees the load must not break)."""
+    from django.db.models import Count
+
+    from prt.web.audit.models import AuditEvent
+    from prt.web.diary.models import DiarySubmission, PainRating
+
+    dup = PainRating.objects.values("participant", "day").annotate(n=Count("id")).filter(n__gt=1).count()
+    entries = PainRating.objects.count()
+    receipts = DiarySubmission.objects.count()
+    created = AuditEvent.objects.filter(model="diary.painrating", action="create").count()
+    return {"entries": entries, "receipts": receipts, "duplicate days": dup, "create events": created,
+            "update events": AuditEvent.objects.filter(model="diary.painrating", action="update").count(),
+            "ok": dup == 0 and created == entries and receipts >= expected_min}
+
+
+def _submit_loop(people, count: int, think: float, queued: bool, out) -> None:
+    """One process of the writer-queue comparison: ``count`` submissions through the service."""
+    import contextlib
+
+    from django.db import connections
+
+    from prt.web.diary import services, writers
+
+    connections.close_all()  # a connection of this process's own (never one inherited by fork)
+    if not queued:
+        writers.one_writer = lambda using="default": contextlib.nullcontext()
+    waits = []
+    for k in range(count):
+        person = people[k % len(people)]
+        start = time.perf_counter()
+        services.submit_rating(person, client_uuid=uuid.uuid4(), day=person.site.today(), rating=k % 11,
+                               actor=person.user)
+        waits.append(time.perf_counter() - start)
+        time.sleep(think)
+    out.put(waits)
+
+
+def writer_queue_comparison(people, processes: int = 5, count: int = 200, think: float = 0.005) -> list[list]:
+    """SQLite: ``processes`` processes (as gunicorn's workers) submit through
+    ``diary.services.submit_rating`` in a loop, ``think`` seconds apart, with and without the writers'
+    queue (diary/writers.py); a submission's time includes waiting for the write lock."""
+    from django.db import connections
+
+    rows = []
+    ctx = multiprocessing.get_context("fork")
+    for queued in (False, True, False, True):
+        connections.close_all()
+        queue = ctx.Queue()
+        procs = [ctx.Process(target=_submit_loop, args=(people[i::processes], count, think, queued, queue))
+                 for i in range(processes)]
+        start = time.perf_counter()
+        for proc in procs:
+            proc.start()
+        waits = [w for _ in procs for w in queue.get()]
+        for proc in procs:
+            proc.join()
+        wall = time.perf_counter() - start
+        lat = latency_row(waits)
+        rows.append(["queued (flock)" if queued else "SQLite busy handler", len(waits) / wall, lat["p50"],
+                     lat["p99"], lat["max"], f"{os.getloadavg()[0]:.1f}"])
+    return rows
+
+
+def in_process_cost(logins: list[Login], rounds: int = 5, per_round: int = 200) -> list[float]:
+    """CPU milliseconds per submission through Django's WSGI handler in this process (no HTTP, no
+    other request at the same time): the server's own cost, per round, each on new participants."""
+    import io
+    import json
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    app, zone, costs = WSGIHandler(), ZoneInfo(SITE_TZ), []
+    for k in range(rounds):
+        batch = logins[k * per_round:(k + 1) * per_round]
+        start = time.process_time()
+        for i, login in enumerate(batch):
+            body = json.dumps({"client_uuid": str(uuid.uuid4()), "date": datetime.now(zone).date().isoformat(),
+                               "rating": i % 11}).encode()
+            environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/diary", "SERVER_NAME": HOST, "SERVER_PORT": "80",
+                       "HTTP_HOST": HOST, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)),
+                       "CONTENT_TYPE": "application/json", "HTTP_X_CSRFTOKEN": login.csrf,
+                       "HTTP_COOKIE": login.headers()["Cookie"], "wsgi.url_scheme": "http", "QUERY_STRING": "",
+                       "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": HOST, "wsgi.errors": sys.stderr}
+            status = []
+            response = app(environ, lambda s, h, *a: status.append(s))
+            b"".join(response)
+            response.close()
+            assert status[0].startswith("201"), status
+        costs.append(1000 * (time.process_time() - start) / len(batch))
+    return costs
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_common_arguments(parser)
+    parser.add_argument("--participants", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=300.0, help="requests per second in all (open loop)")
+    parser.add_argument("--seconds", type=float, default=25.0, help="measured seconds (at least 20 for the figure)")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=16, help="threads (connections) per process")
+    parser.add_argument("--ceiling", action="store_true", help="also a closed-loop phase: the server's maximum")
+    parser.add_argument("--max-requests", type=int, default=100_000, help="refuse a rate x time above this")
+    parser.add_argument("--in-process", action="store_true",
+                        help="also time submissions through Django's handler in this process (CPU ms each, "
+                             "5 rounds of 200 new participants): the server's own cost without HTTP or concurrency")
+    parser.add_argument("--writer-queue", action="store_true",
+                        help="SQLite only: instead of the HTTP load, compare five processes submitting through "
+                             "the service with and without the writers' queue (diary/writers.py)")
+    args = parser.parse_args(argv)
+    if args.rate * (args.seconds + args.warmup) > args.max_requests:
+        parser.error("--rate x (--seconds + --warmup) is above --max-requests")
+
+    print(f"machine: {machine()}")
+    with Bench(args.database_url, keep=args.keep) as bench:
+        from django.db import connections
+
+        site = make_site(timezone=SITE_TZ)
+        if args.writer_queue:
+            if bench.database_name:
+                parser.error("--writer-queue compares SQLite's busy handler with the queue: SQLite only")
+            rows = writer_queue_comparison(make_participants(site, 1000))
+            print(f"\nfive processes submitting through the service, 200 each, 5 ms apart, {bench.database}")
+            print_table(["writers wait in", "submissions/s", "p50 ms", "p99 ms", "max ms", "load"], rows)
+            return 0
+        people = make_participants(site, args.participants)
+        logins = sign_in([p.user for p in people])
+        costs = in_process_cost(logins[-1000:]) if args.in_process else []
+        connections.close_all()  # the load generator forks: no shared database connection
+        base = bench.serve(args.workers)
+        print(f"database: {bench.database}; server: {base} (prt serve, gunicorn); "
+              f"{args.participants} participants signed in; load {args.processes} processes x {args.threads} threads")
+        # Prime every gunicorn worker (its first requests import the URL tree and the API's schemas),
+        # then measure; the priming requests are ordinary submissions, counted in the database check.
+        spare = logins[-1000:] if len(logins) > 2000 else logins  # priming and --in-process use these
+        measured = logins[:-1000] if len(logins) > 2000 else logins
+        run_load(bench.port, spare, rate=None, seconds=2, warmup=0, processes=1, threads=8,
+                 server_pid=bench.server.pid)
+        phases = [("open loop", args.rate)] + ([("closed loop (ceiling)", None)] if args.ceiling else [])
+        results = []
+        for k, (name, rate) in enumerate(phases):
+            r = run_load(bench.port, measured, rate=rate, seconds=args.seconds, warmup=args.warmup,
+                         processes=args.processes, threads=args.threads, server_pid=bench.server.pid,
+                         db_pids=bench.database_backend_pids, phase=k + 1)
+            results.append((name, rate, r))
+        check = check_database(sum(r["latency"]["n"] for _, _, r in results))
+        server_errors = bench.server_log_errors()
+        bench.stop_server()
+
+    rows = []
+    for name, rate, r in results:
+        lat = r["latency"]
+        cpu = f"{r['server_cpu_ms']:.1f}" + (f" + {r['db_cpu_ms']:.1f}" if bench.database_name else "")
+        rows.append([name, "-" if rate is None else f"{rate:.0f}", r["answered_per_s"], lat["p50"], lat["p95"],
+                     lat["p99"], lat["max"], sum(r["errors"].values()), cpu])
+    print(f"\nPOST /api/diary over {args.seconds:.0f} s (after {args.warmup:.0f} s warm-up), {bench.database}")
+    print_table(["phase", "target/s", "answered/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors",
+                 "CPU ms/req (web" + (" + PostgreSQL)" if bench.database_name else ")")], rows)
+    for name, _, r in results:
+        print(f"  {name}: outcomes {r['outcomes']}; errors {r['errors'] or 'none'}; "
+              f"load generator CPU {r['client_cpu_s']:.1f} s")
+        print(f"    CPU in use during the window (cores of {os.cpu_count()}): machine {r['machine_cores']:.2f}, "
+              f"web server {r['server_cores']:.2f}" + (f", PostgreSQL {r['db_cores']:.2f}" if bench.database_name else "")
+              + f", load generator about {r['client_cpu_s'] / (args.seconds + args.warmup):.2f}; the rest is other work")
+    if costs:
+        print(f"  in process (Django's handler, no HTTP, one at a time): CPU {min(costs):.2f} ms per submission at "
+              f"best, {sorted(costs)[len(costs) // 2]:.2f} median of {len(costs)} rounds of 200")
+    print(f"  database after the run: {check}")
+    if server_errors:
+        print(f"  server log errors: {len(server_errors)} (first: {server_errors[0]})")
+    failed = any(r["errors"] for _, _, r in results) or not check["ok"] or server_errors
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
