@@ -74,16 +74,20 @@ class Bench:
         env = {"PRT_DATA_DIR": str(self.data), "PRT_MODE": "local", "PRT_SECRET_KEY": secrets.token_urlsafe(64),
                "PRT_ALLOCATION_KEY_FILE": str(self.folder / "allocation.key"),
                "DJANGO_SETTINGS_MODULE": "prt.web.settings", "OPENBLAS_NUM_THREADS": "1"}
-        for name in ("DATABASE_URL", "PRT_ALLOWED_HOSTS", "PRT_BEHIND_TLS_PROXY", "PRT_DEBUG"):
-            os.environ.pop(name, None)
-        if self.server_url:
-            env["DATABASE_URL"] = self._create_database()
-        self.env = env
-        os.environ.update(env)
-        from prt.web.cli import migrate, setup_django
+        for name in [k for k in os.environ if k.startswith(("PRT_", "DJANGO_")) or k == "DATABASE_URL"]:
+            os.environ.pop(name)  # nothing of a real deployment's configuration leaks in
+        try:
+            if self.server_url:
+                env["DATABASE_URL"] = self._create_database()
+            self.env = env
+            os.environ.update(env)
+            from prt.web.cli import migrate, setup_django
 
-        setup_django()
-        migrate()
+            setup_django()
+            migrate()
+        except BaseException:
+            self.__exit__(None, None, None)  # remove the folder (and database) made so far
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
@@ -94,12 +98,14 @@ class Bench:
             connections.close_all()
         except Exception:  # pragma: no cover - Django never set up
             pass
-        if self.database_name:
-            self._drop_database()
-        if self.keep:
-            print(f"kept {self.folder}", file=sys.stderr)
-        else:
-            shutil.rmtree(self.folder, ignore_errors=True)
+        try:
+            if self.database_name:
+                self._drop_database()
+        finally:
+            if self.keep:
+                print(f"kept {self.folder}", file=sys.stderr)
+            else:
+                shutil.rmtree(self.folder, ignore_errors=True)
 
     def _admin_connection(self):
         import psycopg
@@ -112,12 +118,13 @@ class Bench:
                                **db["OPTIONS"])
 
     def _create_database(self) -> str:
-        self.database_name = f"prt_bench_{os.getpid()}"
+        name = f"prt_bench_{os.getpid()}"
         with self._admin_connection() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.database_name}"')
-            conn.execute(f'CREATE DATABASE "{self.database_name}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.database_name = name  # from here on it is dropped at the end
         parts = urllib.parse.urlsplit(self.server_url)
-        return urllib.parse.urlunsplit(parts._replace(path="/" + self.database_name))
+        return urllib.parse.urlunsplit(parts._replace(path="/" + name))
 
     def _drop_database(self) -> None:
         with self._admin_connection() as conn:

@@ -67,8 +67,9 @@ def submit_rating(participant: Participant, *, client_uuid: uuid.UUID, day: date
 
 
 def _first(queryset):
-    """The first row or None, without an ORDER BY: ``.first()`` would sort (PainRating's default
-    ordering joins the participant and the site), which cost a quarter of a submission's time."""
+    """The first row or None, without an ORDER BY. Each lookup here is by a unique key, and
+    ``.first()`` would sort by the model's default ordering: for PainRating that joins the
+    participant and the site to order the one row found."""
     return next(iter(queryset.order_by()[:1]), None)
 
 

@@ -4,8 +4,9 @@ Why: SQLite lets one transaction write at a time. A second ``BEGIN IMMEDIATE`` w
 busy handler, which sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, then 100 ms between tries
 (``sqliteDefaultBusyCallback`` in sqlite3.c; sqlite.org/c3ref/busy_timeout.html) and gives the
 lock to whichever process happens to try when it is free, so an unlucky writer can lose for a
-second or more. Five processes submitting ratings on a busy 2-core machine: the slowest 1% waited
-0.8-1.6 s with the busy handler, 0.2-0.3 s queued here (docs/benchmarks.md, "Web platform").
+second or more. Five processes submitting ratings on two busy cores (``benchmarks/bench_web_diary.py
+--writer-queue``): the slowest 1% took 108-133 ms with the busy handler and 17-39 ms queued here,
+the slowest of all 0.25-0.94 s against 37-104 ms (docs/benchmarks.md, "Web platform").
 Holding an exclusive ``flock(2)`` on a file beside the database around the write transaction makes
 the writers wait in the kernel and wake the moment the previous one is done.
 
