@@ -1,4 +1,7 @@
-"""The background worker (prt.web.worker): queued jobs run, periodic jobs are enqueued."""
+"""The background worker (prt.web.worker): queued jobs run, periodic jobs are enqueued.
+
+Transactional tests: the real worker closes its connection after a task, which would end a test's
+wrapping transaction on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ def ping(word: str) -> str:
     return word
 
 
-def test_a_job_queued_before_the_worker_starts_runs_when_it_does(db, monkeypatch):
+def test_a_job_queued_before_the_worker_starts_runs_when_it_does(transactional_db, monkeypatch):
     from django_tasks_db.models import DBTaskResult
 
     from prt.web import worker
@@ -25,7 +28,7 @@ def test_a_job_queued_before_the_worker_starts_runs_when_it_does(db, monkeypatch
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
 
 
-def test_periodic_jobs_are_enqueued_from_their_dotted_paths(db, monkeypatch):
+def test_periodic_jobs_are_enqueued_from_their_dotted_paths(transactional_db, monkeypatch):
     from django_tasks_db.models import DBTaskResult
 
     from prt.web import worker
