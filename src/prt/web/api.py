@@ -9,22 +9,20 @@ field named and the submitted value never echoed; malformed JSON is 400.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
-from typing import Annotated
 
 from django.http import Http404, HttpRequest
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import django_auth
-from pydantic import BeforeValidator, ConfigDict, StrictInt
+from pydantic import ConfigDict, StrictInt
 
 from prt import __version__
 from prt.web.diary import scale, services
 from prt.web.diary.models import PainRating
 from prt.web.errors import Refused, json_body
-from prt.web.schemas import Message, Refusal
+from prt.web.schemas import ClientUUID, IsoDate, Message, Refusal
 from prt.web.participants.access import own_participant, sees_participants, visible_participants
 from prt.web.participants.models import Participant
 
@@ -42,30 +40,6 @@ api = NinjaAPI(title="PRT trial platform", version=__version__, urls_namespace="
                auth=django_auth, parser=StrictJSONParser(),
                description="Participants' daily pain diary (more in later versions). Session cookie "
                            "authentication; writes need the CSRF token (X-CSRFToken header).")
-
-
-def _iso_date(value):
-    """Only ``YYYY-MM-DD`` strings (pydantic alone would also take numbers and datetimes)."""
-    if not isinstance(value, str) or len(value) != 10 or value[4] != "-" or value[7] != "-":
-        raise ValueError("expected a date as YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("expected a date as YYYY-MM-DD") from None
-
-
-def _uuid(value):
-    """Only UUID strings in the canonical 8-4-4-4-12 form."""
-    if not isinstance(value, str) or len(value) != 36:
-        raise ValueError("expected a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e")
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ValueError("expected a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e") from None
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-ClientUUID = Annotated[uuid.UUID, BeforeValidator(_uuid)]
 
 
 class RatingIn(Schema):
@@ -89,8 +63,6 @@ class RatingOut(Schema):
 
 class SubmittedOut(RatingOut):
     outcome: str = Field(description="created, changed, unchanged, or replayed (a retry)")
-
-
 
 
 def _out(entry: PainRating, today: date) -> dict:

@@ -17,46 +17,24 @@ name the field and what it expects (``{"detail": "FIELD: ...", "errors": [...]}`
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from prt.web.errors import Refused, json_body
 from prt.web.program import access, services
 from prt.web.program.content import curriculum
 from prt.web.program.models import PracticeLog
-from prt.web.schemas import Message, Refusal
+from prt.web.schemas import ClientUUID, IsoDate, Message, Refusal
 
 router = Router(tags=["program"])
 
 
-def _iso_date(value):
-    """Only ``YYYY-MM-DD`` strings (pydantic alone would also take numbers and datetimes)."""
-    if not isinstance(value, str) or len(value) != 10 or value[4] != "-" or value[7] != "-":
-        raise ValueError("expected a date as YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("expected a date as YYYY-MM-DD") from None
-
-
-def _uuid(value):
-    if not isinstance(value, str) or len(value) != 36:
-        raise ValueError("expected a UUID")
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ValueError("expected a UUID") from None
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Day = date  # for a field named ``date`` (the name would shadow the type in its class)
-ClientUUID = Annotated[uuid.UUID, BeforeValidator(_uuid)]
 Rating = Annotated[StrictInt, Field(ge=0, le=10)]
 
 

@@ -15,33 +15,22 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from prt.web.errors import Refused, json_body
 from prt.web.safety import access, services
 from prt.web.safety import vocabulary as v
 from prt.web.safety.models import AdverseEvent
-from prt.web.schemas import Message, Refusal
+from prt.web.schemas import IsoDate, Message, Refusal
 
 router = Router(tags=["adverse events"])
 
 
-def _iso_date(value):
-    """Only ``YYYY-MM-DD`` strings (pydantic alone would also take numbers and datetimes)."""
-    if not isinstance(value, str) or len(value) != 10 or value[4] != "-" or value[7] != "-":
-        raise ValueError("expected a date as YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("expected a date as YYYY-MM-DD") from None
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Severity = Literal[tuple(v.SEVERITIES)]  # type: ignore[valid-type]
 Criterion = Literal[tuple(v.SAE_CRITERIA)]  # type: ignore[valid-type]
 Relatedness = Literal[tuple(v.RELATEDNESS)]  # type: ignore[valid-type]
