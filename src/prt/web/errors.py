@@ -49,3 +49,40 @@ def _refuse_nul(value: object, field: str) -> None:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _refuse_nul(item, f"{field}[{i}]")
+
+
+def parse_body(request, model, expected: dict[str, str], default: str):
+    """A JSON body validated strictly by the pydantic ``model``; the first fault as a Refused naming
+    its field: not an object, an unknown field (named only when it looks like a field name),
+    a missing one, or a value not of the kind ``expected[field]`` (else ``default``) describes."""
+    import re
+
+    from pydantic import ValidationError
+
+    data = json_body(request)
+    fields = tuple(model.model_fields)
+    if not isinstance(data, dict):
+        raise Refused("body", f"expected a JSON object with {', '.join(fields)}")
+    unknown = sorted(k for k in data if k not in fields)
+    if unknown:
+        name = unknown[0] if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", unknown[0]) else "body"
+        raise Refused(name, f"unknown field (the fields are {', '.join(fields)})")
+    try:
+        return model.model_validate(data, strict=True)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error.get("loc") else "body"
+        if error.get("type") == "missing":
+            raise Refused(field, "required") from None
+        raise Refused(field, f"expected {expected.get(field, default)}") from None
+
+
+def allowed(call, *args, **kwargs):
+    """``call(...)``, with Django's PermissionDenied answered as the API's 403."""
+    from django.core.exceptions import PermissionDenied
+    from ninja.errors import HttpError
+
+    try:
+        return call(*args, **kwargs)
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc) or "not allowed") from None

@@ -16,16 +16,13 @@ name the field and what it expects (``{"detail": "FIELD: ...", "errors": [...]}`
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
-from ninja.errors import HttpError
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from prt.web.errors import Refused, json_body
+from prt.web.errors import allowed, parse_body
 from prt.web.program import access, services
 from prt.web.program.content import curriculum
 from prt.web.program.models import PracticeLog
@@ -73,29 +70,7 @@ EXPECTED = {"client_uuid": "a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e", "
 
 
 def _parse(request, model: type[BaseModel]) -> BaseModel:
-    data = json_body(request)
-    fields = tuple(model.model_fields)
-    if not isinstance(data, dict):
-        raise Refused("body", f"expected a JSON object with {', '.join(fields)}")
-    unknown = sorted(k for k in data if k not in fields)
-    if unknown:
-        name = unknown[0] if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", unknown[0]) else "body"
-        raise Refused(name, f"unknown field (the fields are {', '.join(fields)})")
-    try:
-        return model.model_validate(data, strict=True)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = str(error["loc"][0]) if error.get("loc") else "body"
-        if error.get("type") == "missing":
-            raise Refused(field, "required") from None
-        raise Refused(field, f"expected {EXPECTED.get(field, 'a whole number 0-10')}") from None
-
-
-def _allowed(call, *args, **kwargs):
-    try:
-        return call(*args, **kwargs)
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc) or "not allowed") from None
+    return parse_body(request, model, EXPECTED, "a whole number 0-10")
 
 
 # ------------------------------------------------------------------------------------ schemas out
@@ -204,7 +179,7 @@ def _slot_out(slot) -> dict:
 @router.get("/program", response={200: ProgramOut, 401: Message, 403: Message},
             summary="The signed-in participant's program (their own arm's content only)")
 def get_program(request):
-    participant = _allowed(access.participant_of, request.user)
+    participant = allowed(access.participant_of, request.user)
     out: dict[str, Any] = {"study_id": participant.study_id, "arm": participant.arm, "status": participant.status,
                            "curriculum": f"{curriculum().name}@{curriculum().version}"}
     if participant.status not in access.ARM_STATUSES or not participant.arm:
@@ -229,7 +204,7 @@ def get_program(request):
 @router.get("/program/practices", response={200: list[PracticeOut], 401: Message, 403: Message},
             summary="The PRT participant's home-practice log, oldest first")
 def get_practices(request):
-    participant = _allowed(access.prt_participant, request.user)
+    participant = allowed(access.prt_participant, request.user)
     return [_practice_out(r) for r in PracticeLog.objects.filter(participant=participant)]
 
 
@@ -240,7 +215,7 @@ def get_practices(request):
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": PracticeIn.model_json_schema()}}}})
 def post_practice(request):
-    participant = _allowed(access.prt_participant, request.user)
+    participant = allowed(access.prt_participant, request.user)
     body = _parse(request, PracticeIn)
     data = {k: v for k, v in body.model_dump().items() if v is not None and k != "client_uuid"}
     data["day"] = body.day.isoformat()
@@ -252,7 +227,7 @@ def post_practice(request):
 @router.get("/program/exposure", response={200: ExposureOut, 401: Message, 403: Message},
             summary="The PRT participant's exposure hierarchy, attempts and next step")
 def get_exposure(request):
-    participant = _allowed(access.prt_participant, request.user)
+    participant = allowed(access.prt_participant, request.user)
     hierarchy, attempts, progress = services.exposure(participant)
     return {"steps": hierarchy.to_dict()["steps"] if hierarchy else [],
             "attempts": [a.to_dict() for a in attempts], "progress": progress.to_dict() if progress else None}
@@ -265,7 +240,7 @@ def get_exposure(request):
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": AttemptIn.model_json_schema()}}}})
 def post_attempt(request):
-    participant = _allowed(access.prt_participant, request.user)
+    participant = allowed(access.prt_participant, request.user)
     body = _parse(request, AttemptIn)
     data = {k: v for k, v in body.model_dump().items() if k != "client_uuid"}
     data["day"] = body.day.isoformat()
@@ -276,7 +251,7 @@ def post_attempt(request):
 @router.get("/program/caseload", response={200: list[CaseloadOut], 401: Message, 403: Message},
             summary="A therapist's own caseload: sessions held, the next one, the evaluation's referral")
 def get_caseload(request):
-    people = _allowed(lambda: list(access.caseload(request.user)))
+    people = allowed(lambda: list(access.caseload(request.user)))
     out = []
     for person in people:
         slots = services.calendar(person)
@@ -292,6 +267,6 @@ def get_caseload(request):
 @router.get("/program/fidelity", response={200: FidelityOut, 401: Message, 403: Message},
             summary="Fidelity at a rater's sites (per therapist code, per patient, overall) beside the trial's")
 def get_fidelity(request):
-    sites = _allowed(access.rater_sites, request.user)
+    sites = allowed(access.rater_sites, request.user)
     summary, _ = services.fidelity_report([s.pk for s in sites])
     return {"sites": [s.code for s in sites], "summary": summary.to_dict() if summary else None}

@@ -13,16 +13,13 @@ name the field and what it expects (``{"detail": "FIELD: ...", "errors": [...]}`
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
-from ninja.errors import HttpError
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from prt.web.errors import Refused, json_body
+from prt.web.errors import Refused, allowed, parse_body
 from prt.web.safety import access, services
 from prt.web.safety import vocabulary as v
 from prt.web.safety.models import AdverseEvent
@@ -130,29 +127,7 @@ EXPECTED = {
 
 
 def _parse(request, model: type[BaseModel]) -> BaseModel:
-    data = json_body(request)
-    fields = tuple(model.model_fields)
-    if not isinstance(data, dict):
-        raise Refused("body", f"expected a JSON object with {', '.join(fields)}")
-    unknown = sorted(k for k in data if k not in fields)
-    if unknown:
-        name = unknown[0] if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", unknown[0]) else "body"
-        raise Refused(name, f"unknown field (the fields are {', '.join(fields)})")
-    try:
-        return model.model_validate(data, strict=True)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = str(error["loc"][0]) if error.get("loc") else "body"
-        if error.get("type") == "missing":
-            raise Refused(field, "required") from None
-        raise Refused(field, f"expected {EXPECTED.get(field, 'a valid value')}") from None
-
-
-def _allowed(call, *args, **kwargs):
-    try:
-        return call(*args, **kwargs)
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc) or "not allowed") from None
+    return parse_body(request, model, EXPECTED, "a valid value")
 
 
 def _out(event: AdverseEvent) -> dict[str, Any]:
@@ -167,7 +142,7 @@ def _out(event: AdverseEvent) -> dict[str, Any]:
             response={200: list[EventOut], 401: Message, 403: Message, 404: Message, 422: Refusal},
             summary="One site's adverse events, newest onset first (the site's study staff)")
 def list_events(request, site_code: str, serious: bool = False, ongoing: bool = False):
-    site = _allowed(access.site_for, request.user, site_code)
+    site = allowed(access.site_for, request.user, site_code)
     events = AdverseEvent.objects.select_related("participant__site", "reported_by").filter(participant__site=site)
     if serious:
         events = events.filter(serious=True)
@@ -183,7 +158,7 @@ def list_events(request, site_code: str, serious: bool = False, ongoing: bool = 
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": EventIn.model_json_schema()}}}})
 def post_event(request, study_id: str):
-    person = _allowed(access.person_for_recording, request.user, study_id)
+    person = allowed(access.person_for_recording, request.user, study_id)
     body = _parse(request, EventIn)
     event = services.record(person, body.model_dump(), actor=request.user)
     return Status(201, _out(event))
@@ -193,7 +168,7 @@ def post_event(request, study_id: str):
             response={200: EventDetailOut, 401: Message, 403: Message, 404: Message, 422: Refusal},
             summary="One adverse event with its audit history (the site's study staff)")
 def get_event(request, event_id: int):
-    event = _allowed(access.event_for, request.user, event_id)
+    event = allowed(access.event_for, request.user, event_id)
     history = [{"at": a.at, "actor": a.actor.get_username() if a.actor else None, "action": a.action,
                 "reason": a.reason, "changes": a.changes} for a in services.history(event)]
     return {**_out(event), "history": history}
@@ -206,7 +181,7 @@ def get_event(request, event_id: int):
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": ChangeIn.model_json_schema()}}}})
 def change_event(request, event_id: int):
-    event = _allowed(access.event_for, request.user, event_id, write=True)
+    event = allowed(access.event_for, request.user, event_id, write=True)
     body = _parse(request, ChangeIn)
     changes = {}
     for name in body.model_fields_set - {"reason"}:
