@@ -54,3 +54,33 @@ def test_a_role_is_held_once_per_site_and_must_be_known(world):
 def test_an_unknown_role_is_refused_by_the_database(world):
     with pytest.raises(IntegrityError):
         Membership.objects.create(user=world.users["analyst"], site=world.site1, role="superhero")
+
+
+def test_a_request_s_user_comes_with_their_participant_record_and_staff_flag_in_one_query(world):
+    """accounts.backends.get_user: the user, their participant row with its site, and whether they
+    hold a staff role now (the second factor's question), read together; a role granted after
+    sign-in counts from the next request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from prt.web.accounts.backends import ThrottledModelBackend
+    from prt.web.accounts.models import Membership
+    from prt.web.accounts.twofactor import is_staff_user
+    from prt.web.participants.access import own_participant
+
+    backend = ThrottledModelBackend()
+    participant_user = world.users["participant_a"]
+    with CaptureQueriesContext(connection) as queries:
+        user = backend.get_user(participant_user.pk)
+        assert own_participant(user) == world.a and own_participant(user).site.code == world.a.site.code
+        assert not is_staff_user(user)
+    assert len(queries.captured_queries) == 1
+    staff = backend.get_user(world.users["coordinator_same_site"].pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert own_participant(staff) is None and is_staff_user(staff)
+    assert len(queries.captured_queries) == 0
+    Membership.objects.create(user=participant_user, site=world.site1, role="therapist")
+    assert is_staff_user(backend.get_user(participant_user.pk))
+    participant_user.is_active = False
+    participant_user.save()
+    assert backend.get_user(participant_user.pk) is None

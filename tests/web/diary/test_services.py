@@ -112,6 +112,15 @@ def test_the_diary_is_closed_outside_enrolment_and_treatment(world, status):
     assert (exc.value.field, exc.value.status) == ("participant", 403)
 
 
+def test_a_retry_after_withdrawal_is_answered_from_its_receipt(world):
+    key = uuid.uuid4()
+    first = submit(world, 4, key=key)
+    world.a.status = "withdrawn"
+    world.a.save()
+    retry = submit(world, 4, key=key)
+    assert (retry.outcome, retry.entry.pk) == ("replayed", first.entry.pk)
+
+
 def test_the_database_refuses_a_second_entry_for_a_day_and_an_out_of_range_rating(world):
     from django.db import IntegrityError, transaction
 

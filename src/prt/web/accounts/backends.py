@@ -2,6 +2,11 @@
 
 Why a backend and not a view: every sign-in path (the login page, Django's admin login, a future
 API token exchange) calls ``authenticate()``, so none can skip the throttle.
+
+It also loads the signed-in user of every request (``get_user``) in one query with what nearly
+every request then asks: the user's participant record and its site, and whether the user holds
+a staff role (the second factor's question). Three queries per request became one; the diary API
+is the platform's hottest path (docs/benchmarks.md, "Web platform").
 """
 
 from __future__ import annotations
@@ -9,11 +14,15 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 
 from prt.web.accounts import throttle
+from prt.web.accounts.models import Membership
 
 #: Attribute set on the request when a sign-in was refused by a lockout (the form says so).
 LOCKED_ATTRIBUTE = "prt_login_locked_until"
+#: Attribute of a user loaded by :meth:`ThrottledModelBackend.get_user`: holds a staff role now.
+STAFF_ROLE_ATTRIBUTE = "prt_holds_staff_role"
 
 
 class ThrottledModelBackend(ModelBackend):
@@ -35,3 +44,12 @@ class ThrottledModelBackend(ModelBackend):
         else:
             throttle.record_success(username)
         return user
+
+    def get_user(self, user_id):
+        from prt.web.accounts.twofactor import STAFF_ROLES
+
+        staff_role = Membership.objects.filter(user=OuterRef("pk"), role__in=STAFF_ROLES)
+        users = (get_user_model()._default_manager.select_related("participant__site")
+                 .annotate(**{STAFF_ROLE_ATTRIBUTE: Exists(staff_role)}).filter(pk=user_id).order_by())
+        user = next(iter(users[:1]), None)
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -18,6 +18,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from prt.web.accounts.backends import STAFF_ROLE_ATTRIBUTE
 from prt.web.accounts.models import ROLES
 
 #: The roles that need a second factor: every role but the participant's.
@@ -30,7 +31,10 @@ def is_staff_user(user) -> bool:
     """Whether ``user`` must pass the second factor: a staff role anywhere, or Django admin access."""
     if not user.is_authenticated:
         return False
-    return bool(user.is_staff or user.is_superuser or user.has_role(*STAFF_ROLES))
+    if user.is_staff or user.is_superuser:
+        return True
+    loaded = getattr(user, STAFF_ROLE_ATTRIBUTE, None)  # a request's user comes with it (backends.get_user)
+    return bool(user.has_role(*STAFF_ROLES) if loaded is None else loaded)
 
 
 def is_verified(request) -> bool:

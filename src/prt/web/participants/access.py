@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from prt.web.accounts.models import CARE_ROLES
+from prt.web.accounts.models import CARE_ROLES, User
 from prt.web.participants.models import Participant
 
 
 def own_participant(user) -> Participant | None:
-    """The participant record whose login is ``user``, or None."""
+    """The participant record whose login is ``user``, or None (with its site).
+
+    A signed-in request's user comes with it (accounts.backends.get_user), so no query then."""
     if not user.is_authenticated:
         return None
-    return Participant.objects.select_related("site").filter(user=user).first()
+    if User.participant.is_cached(user):
+        return getattr(user, "participant", None)
+    return next(iter(Participant.objects.select_related("site").filter(user=user).order_by()[:1]), None)
 
 
 def sees_participants(user) -> bool:
