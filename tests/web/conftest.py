@@ -60,6 +60,18 @@ class Clock:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_progress_cache():
+    """visits.battery_progress keeps each site's progress by the submissions' (count, largest id).
+    A rolled-back test can leave SQLite reusing ids, so the next test's rows could match a stale
+    key: each test starts with none kept (a server only ever sees committed rows)."""
+    from prt.web.visits import services
+
+    services._PROGRESS.clear()
+    yield
+    services._PROGRESS.clear()
+
+
+@pytest.fixture(autouse=True)
 def clock(monkeypatch):
     from django.utils import timezone
 

@@ -101,3 +101,19 @@ def test_any_query_gives_the_list_or_a_named_refusal(world, state, event, days):
             visits = response.json()["visits"]
             assert all(v["state"] == state.strip() for v in visits) if state.strip() else True
             assert all(v["event"] == event.strip() for v in visits) if event.strip() else True
+
+
+def test_the_table_rows_escape_every_value():
+    """The rows are drawn in the view (visits.views._rows), not by the template: each value escaped."""
+    from datetime import date
+
+    from prt.web.visits.services import ScheduledVisit
+    from prt.web.visits.views import _rows
+
+    visit = ScheduledVisit('X"<b>&', "prt", "pre", "<i>visit</i>", "due", date(2026, 3, 10), date(2026, 3, 3),
+                           date(2026, 3, 17), ("a<b",), 3, 0)
+    html = _rows([visit], "/p/__ID__/")
+    assert "<b>" not in html and "<i>" not in html and "a<b" not in html
+    assert 'href="/p/X&quot;&lt;b&gt;&amp;/"' in html and "&lt;I&gt;visit&lt;/i&gt;" not in html
+    assert "&lt;i&gt;visit&lt;/i&gt;" in html and "1 of 3: a&lt;b" in html
+    assert html.count("<tr>") == 1 and _rows([], "/p/__ID__/") == ""

@@ -100,16 +100,24 @@ def test_filters_parse_the_schedule_s_own_names():
     assert services.questionnaire_events() == ("pre", "post", "1mo", "2mo", "3mo", "6mo", "12mo")
 
 
-def test_the_whole_site_takes_two_queries_whatever_its_size(world, django_assert_num_queries):
+def test_the_whole_site_takes_three_queries_whatever_its_size_and_two_until_a_submission(
+        world, django_assert_num_queries):
     from prt.web.participants.models import Participant
 
     for i in range(30):
         person = Participant.objects.create(study_id=f"BOU-{100 + i}", site=world.site1, status="enrolled")
         if i % 3 == 0:
             submit(person, "pre", date(2026, 3, 10), PRE[: 1 + i % 5])
-    with django_assert_num_queries(2):  # the participants, and all their submissions
+    with django_assert_num_queries(3):  # the submissions' version, the participants, their submissions
         schedule = site_visits(world.site1)
     assert schedule.participants == 32 and len(schedule.visits) == 32
+    with django_assert_num_queries(2):  # the progress is kept while no submission is added
+        assert site_visits(world.site1) == schedule
+    person = Participant.objects.get(study_id="BOU-101")
+    submit(person, "pre", date(2026, 3, 10))  # its whole battery: the visit leaves the lists
+    with django_assert_num_queries(3):
+        again = site_visits(world.site1)
+    assert len(again.visits) == 31 and "BOU-101" not in {v.study_id for v in again.visits}
 
 
 def test_csv_cells_that_look_like_formulas_are_neutralised(world):

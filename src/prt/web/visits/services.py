@@ -7,8 +7,9 @@ day, the others by their completed questionnaire batteries), and the questionnai
 the trial's REDCap instrument-event mapping (``battery.instruments_at``). What this module adds is
 the site-wide view a coordinator works from (issue 13: "the visit schedule with due / overdue /
 missed lists"), computed from ONE query of the site's submissions, grouped by the database (not one
-query per participant), so a site of 1,000 participants is listed in one pass; each participant's
-result is kept for the day (``_MEMO``), so filters, the CSV and reloads cost little more.
+query per participant, and kept until a submission is added), so a site of 1,000 participants is
+listed in one pass; each participant's result is kept for the day (``_MEMO``), so filters, the CSV
+and reloads cost little more.
 
 Which visits are listed: the events with questionnaires (the pretreatment visit, posttreatment and
 the follow-ups), for participants whose questionnaires are open (enrolled or randomized, as
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Mapping
 
@@ -127,27 +128,63 @@ class _Concat(Aggregate):
 Progress = dict[str, tuple[frozenset[str], date]]
 
 
-def battery_progress(site: Site) -> dict[int, Progress]:
-    """{participant pk: Progress} of the site's open participants: ONE query, grouped by the database
-    (one row per participant and event, not one per questionnaire)."""
+#: Each site's progress, kept with the version of the submissions table it was computed from.
+_PROGRESS: dict[int, tuple[tuple, dict[int, Progress]]] = {}
+
+
+def submissions_version() -> tuple[int, int]:
+    """(number of questionnaire submissions, the largest id): changes with every submission committed
+    (submissions are added, never changed: a new row raises the count even when a transaction with
+    a smaller id commits late). One index-only aggregate, a few milliseconds for 60,000 rows."""
+    from django.db.models import Count
+
     from prt.web.questionnaires.models import Submission
 
+    found = Submission.objects.order_by().aggregate(n=Count("pk"), last=Max("pk"))
+    return found["n"], found["last"] or 0
+
+
+def battery_progress(site: Site) -> dict[int, Progress]:
+    """{participant pk: Progress} of the site's participants: ONE query, grouped by the database (one
+    row per participant and event, not one per questionnaire), recomputed only when a submission
+    was added since (``submissions_version``; the result is shared, read it only). The due list of
+    1,000 participants spent 40% of its time here on every request (docs/benchmarks.md)."""
+    from prt.web.questionnaires.models import Submission
+
+    version = submissions_version()
+    cached = _PROGRESS.get(site.pk)
+    if cached is not None and cached[0] == version:
+        return cached[1]
     progress: dict[int, Progress] = defaultdict(dict)
-    rows = (Submission.objects.filter(participant__site=site, participant__status__in=DIARY_STATUSES)
+    rows = (Submission.objects.filter(participant__site=site)
             .values("participant_id", "event").annotate(instruments=_Concat("instrument"), last=Max("day"))
             .values_list("participant_id", "event", "instruments", "last").order_by())
     for pk, event, instruments, last in rows:
         progress[pk][event] = (frozenset(instruments.split(",")), last)
+    progress = dict(progress)
+    if len(_PROGRESS) >= 64:
+        _PROGRESS.clear()
+    _PROGRESS[site.pk] = (version, progress)
     return progress
 
 
-def open_participants(site: Site) -> list[Participant]:
+@dataclass(frozen=True)
+class OpenParticipant:
+    """What the lists need of a participant (as battery.schedule_start reads it: ``site`` and
+    ``created_at``); four columns, not model instances (a thousand of those were a fifth of the page)."""
+
+    pk: int
+    study_id: str
+    arm: str
+    created_at: datetime
+    site: Site
+
+
+def open_participants(site: Site) -> list[OpenParticipant]:
     """The site's participants whose questionnaires are open, by study id (one query)."""
-    people = list(Participant.objects.filter(site=site, status__in=DIARY_STATUSES)
-                  .only("id", "study_id", "site_id", "status", "arm", "created_at").order_by("study_id"))
-    for person in people:
-        person.site = site  # cached: battery.schedule_start reads the site's time zone, no query per row
-    return people
+    return [OpenParticipant(pk, study_id, arm, created_at, site) for pk, study_id, arm, created_at in
+            Participant.objects.filter(site=site, status__in=DIARY_STATUSES).order_by("study_id")
+            .values_list("id", "study_id", "arm", "created_at")]
 
 
 @lru_cache(maxsize=None)
@@ -170,7 +207,7 @@ def listed_schedule() -> Schedule:
     return Schedule(tuple(e for e in full.events if e.name in needed))
 
 
-def actual_dates(person: Participant, progress: Progress) -> dict[str, date]:
+def actual_dates(person: Participant | OpenParticipant, progress: Progress) -> dict[str, date]:
     """The events' actual dates as ``battery.visits`` dates them: the first event on the day the
     record was created at the site, an event whose whole battery was submitted on the day of its
     last submission (tests/web/visits/test_schedule.py checks both give the same visits)."""
@@ -189,7 +226,7 @@ _MEMO: dict[tuple, tuple[ScheduledVisit, ...]] = {}
 MEMO_SIZE = 10_000
 
 
-def _all_visits(person: Participant, on: date, progress: Progress) -> tuple[ScheduledVisit, ...]:
+def _all_visits(person: Participant | OpenParticipant, on: date, progress: Progress) -> tuple[ScheduledVisit, ...]:
     """Every visit of ``person`` that some filter can list (horizon MAX_HORIZON), most filters' superset."""
     actual = actual_dates(person, progress)
     key = (person.study_id, person.arm, on, frozenset(actual.items()), frozenset(progress.items()))
@@ -220,7 +257,7 @@ def _all_visits(person: Participant, on: date, progress: Progress) -> tuple[Sche
     return found
 
 
-def participant_visits(person: Participant, on: date, progress: Progress,
+def participant_visits(person: Participant | OpenParticipant, on: date, progress: Progress,
                        filters: Filters = Filters()) -> list[ScheduledVisit]:
     """``person``'s listed visits on ``on`` (battery.visits) with what each still owes, filtered."""
     horizon_end = on + timedelta(days=filters.horizon)
@@ -241,7 +278,8 @@ _ORDER = {
 def site_visits(site: Site, on: date | None = None, filters: Filters = Filters()) -> SiteSchedule:
     """Every listed visit of ``site``'s open participants on ``on`` (default: today at the site).
 
-    Two queries whatever the number of participants: the participants, and their submissions.
+    Three queries whatever the number of participants: the submissions' version, the participants,
+    and their submissions (that one only when a submission was added since the last request).
     """
     on = on or site.today()
     people = open_participants(site)
