@@ -5,8 +5,9 @@ API token exchange) calls ``authenticate()``, so none can skip the throttle.
 
 It also loads the signed-in user of every request (``get_user``) in one query with what nearly
 every request then asks: the user's participant record and its site, and whether the user holds
-a staff role (the second factor's question). Three queries per request became one; the diary API
-is the platform's hottest path (docs/benchmarks.md, "Web platform").
+a staff role (the second factor's question), by :func:`prt.web.accounts.loading.load_user`. Three
+queries per request became one; the diary API is the platform's hottest path (docs/benchmarks.md,
+"Web platform").
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
 
-from prt.web.accounts import throttle
-from prt.web.accounts.models import Membership
+from prt.web.accounts import loading, throttle
 
 #: Attribute set on the request when a sign-in was refused by a lockout (the form says so).
 LOCKED_ATTRIBUTE = "prt_login_locked_until"
@@ -48,8 +47,9 @@ class ThrottledModelBackend(ModelBackend):
     def get_user(self, user_id):
         from prt.web.accounts.twofactor import STAFF_ROLES
 
-        staff_role = Membership.objects.filter(user=OuterRef("pk"), role__in=STAFF_ROLES)
-        users = (get_user_model()._default_manager.select_related("participant__site")
-                 .annotate(**{STAFF_ROLE_ATTRIBUTE: Exists(staff_role)}).filter(pk=user_id).order_by())
-        user = next(iter(users[:1]), None)
-        return user if user is not None and self.user_can_authenticate(user) else None
+        found = loading.load_user(user_id, STAFF_ROLES)
+        if found is None:
+            return None
+        user, holds_staff_role = found
+        setattr(user, STAFF_ROLE_ATTRIBUTE, holds_staff_role)
+        return user if self.user_can_authenticate(user) else None

@@ -11,6 +11,7 @@ participant (PostgreSQL) or by SQLite's single writer (``BEGIN IMMEDIATE``, writ
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -18,10 +19,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from prt.web.audit import trail
-from prt.web.diary import chart, scale, writers
+from prt.web.diary import chart, scale, statements, writers
 from prt.web.diary.models import DiarySubmission, PainRating
 from prt.web.errors import Refused
-from prt.web.participants.models import Participant
+from prt.web.participants.models import DIARY_STATUSES, Participant
 
 #: The audit reason of a participant's own same-day change (the protocol allows it that day only).
 SAME_DAY_REASON = "changed by the participant on the day of the rating"
@@ -84,23 +85,23 @@ def _replay(receipt: DiarySubmission, participant: Participant) -> Submitted:
 
 
 def _submit(participant, client_uuid, day, rating, actor, now) -> Submitted:
-    # The site comes in the same query; only the participant's row is locked (PostgreSQL).
-    locked = _first(Participant.objects.select_for_update(of=("self",)).select_related("site").filter(
-        pk=participant.pk))
-    today = locked.site.today(now)
-    if not locked.diary_open or day != today:
+    # The participant's status and site time zone come with the row lock (PostgreSQL); the
+    # statements are diary/statements.py's (the ORM's rows, without its query compiler).
+    status, zone = statements.lock_participant(participant.pk)
+    today = timezone.localdate(now, zoneinfo.ZoneInfo(zone))
+    if status not in DIARY_STATUSES or day != today:
         # A retry of an earlier submission is answered from its receipt even after midnight or a
         # withdrawal; only a new submission is refused.
         receipt = _receipt(client_uuid)
         if receipt is not None:
             return _replay(receipt, participant)
-        if not locked.diary_open:
+        if status not in DIARY_STATUSES:
             raise Refused("participant", "the daily diary is open only while enrolled or randomized", status=403)
         raise Refused("date", f"a rating can be given or changed only for today ({today.isoformat()} at "
                               f"the participant's site)")
-    entry = _first(PainRating.objects.filter(participant=locked, day=day))
+    entry = statements.entry_for(participant.pk, day)
     if entry is None:
-        entry = PainRating.objects.create(participant=locked, day=day, rating=rating, created_at=now, updated_at=now)
+        entry = statements.insert_entry(participant.pk, day, rating, now)
         trail.record(actor, "create", entry, trail.diff(None, trail.snapshot(entry)))
         outcome = "created"
     elif entry.rating != rating:
@@ -114,8 +115,7 @@ def _submit(participant, client_uuid, day, rating, actor, now) -> Submitted:
     # The receipt's primary key is the client UUID: a retry (nearly never) fails here with an
     # IntegrityError, everything above rolls back and submit_rating answers from the first receipt.
     # One query fewer for every other submission than looking the UUID up first.
-    DiarySubmission.objects.create(client_uuid=client_uuid, participant=locked, entry=entry, rating=rating,
-                                   received_at=now)
+    statements.insert_receipt(client_uuid, participant.pk, entry.pk, rating, now)
     return Submitted(entry, outcome)
 
 
