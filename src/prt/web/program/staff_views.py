@@ -31,8 +31,13 @@ SUGGESTION_LABELS = {"start": "Start", "repeat": "Repeat the current step", "adv
                      "hold_off": "Hold off (review)", "complete": "Complete"}
 
 
-def _label(exc: Refused) -> str:
-    return f"{exc.field.replace('_', ' ').capitalize()}: {exc.message}"
+#: The session form's fields as the page labels them, so a refusal names the field the therapist sees.
+SESSION_LABELS = {"outcome": "The session was", "held_on": "Date held", "steps": "Steps delivered",
+                  "assignments": "Home practice set", "notes": "Your notes", "recorded": "Audio recorded"}
+
+
+def _label(exc: Refused, labels: dict | None = None) -> str:
+    return f"{(labels or {}).get(exc.field) or exc.field.replace('_', ' ').capitalize()}: {exc.message}"
 
 
 def _short(day, today=None) -> str:
@@ -115,7 +120,8 @@ def patient(request, study_id: str):
     return render(request, "program/therapist/patient.html", _patient_context(person))
 
 
-def _session_page(request, person, number, *, error="", posted=None, status=200, schedule_error=""):
+def _session_page(request, person, number, *, error="", error_field="", posted=None, status=200,
+                  schedule_error=""):
     c = curriculum()
     try:
         plan = c.session(number)
@@ -143,7 +149,8 @@ def _session_page(request, person, number, *, error="", posted=None, status=200,
     today = person.site.today()
     return render(request, "program/therapist/session.html", {
         "person": person, "plan": plan, "row": row, "slot": slot, "recorded": recorded, "values": values,
-        "steps": steps, "assignments": c.assignments, "error": error, "schedule_error": schedule_error,
+        "steps": steps, "assignments": c.assignments, "error": error, "error_field": error_field,
+        "schedule_error": schedule_error,
         "sessions_open": open_, "why_not": why_not, "today": today,
         "when": long_date(slot.when) if slot.when else "", "planned": long_date(slot.planned) if slot.planned else "",
         "window": (long_date(slot.window_open), long_date(slot.window_close)) if slot.window_open else None,
@@ -171,7 +178,8 @@ def session(request, study_id: str, session_number: int):
         values = forms.session(request.POST)
         services.record_session(person, number, values, actor=request.user, reason=request.POST.get("reason", ""))
     except Refused as exc:
-        return _session_page(request, person, number, error=_label(exc), posted=request.POST, status=exc.status)
+        return _session_page(request, person, number, error=_label(exc, SESSION_LABELS), error_field=exc.field,
+                             posted=request.POST, status=exc.status)
     messages.success(request, f"Session {number} recorded ({values['outcome']}).")
     return redirect("program-therapist-patient", study_id=person.study_id)
 
