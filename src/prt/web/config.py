@@ -14,6 +14,7 @@ Environment (docs/web.md):
 - ``PRT_ALLOWED_HOSTS``: comma-separated host names the server answers to.
 - ``PRT_BEHIND_TLS_PROXY``: ``1`` when a proxy terminates TLS and sets ``X-Forwarded-Proto``.
 - ``PRT_DEBUG``: ``1`` shows Django's debug pages; refused unless ``PRT_MODE=local``.
+- ``PRT_ATTRIBUTION_MODEL``: a trained pain-attribution coder (``.npz``); unset, the lemma coder.
 """
 
 from __future__ import annotations
@@ -243,4 +244,11 @@ def reminders(environ: Mapping[str, str] | None = None) -> dict:
 def program_curriculum(environ: Mapping[str, str] | None = None) -> Path | None:
     """A site's curriculum file (prt.program's override YAML, docs/program.md), or None: the packaged one."""
     raw = (_env(environ).get("PRT_PROGRAM_CURRICULUM") or "").strip()
+    return Path(raw).expanduser().resolve() if raw else None
+
+
+def attribution_model(environ: Mapping[str, str] | None = None) -> Path | None:
+    """A trained pain-attribution coder (``prt attribution train``'s ``.npz``) that codes the causal
+    item on submission, or None: prt.attribution's lemma coder, which needs no training (docs/attribution.md)."""
+    raw = (_env(environ).get("PRT_ATTRIBUTION_MODEL") or "").strip()
     return Path(raw).expanduser().resolve() if raw else None

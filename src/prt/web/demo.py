@@ -63,6 +63,9 @@ def create_demo() -> list[DemoLogin]:
         from prt.web.program.demo import build as deliver_program  # caseload, sessions, practice, fidelity
 
         deliver_program(site)
+        from prt.web.attributions.demo import build as code_attributions  # coded answers, a coder's reviews
+
+        code_attributions(site)
     return logins
 
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "prt.web.safety",
     "prt.web.consort",
     "prt.web.program",
+    "prt.web.attributions",
 ]
 
 MIDDLEWARE = [
@@ -131,6 +132,8 @@ PRT_PUBLIC_URL = config.public_url(LOCAL)
 globals().update(config.reminders())
 #: A site's curriculum override for the program app (None: prt.program's packaged curriculum).
 PRT_PROGRAM_CURRICULUM = config.program_curriculum()
+#: The trained coder of the pain-attribution item (prt.attribution's model file); None: the lemma coder.
+PRT_ATTRIBUTION_MODEL = config.attribution_model()
 
 #: Background jobs (an analysis run): Django's task framework with its database backend
 #: (django-tasks + django-tasks-db; worker: ``prt web manage db_worker``). docs/web.md says why.

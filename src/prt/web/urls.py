@@ -22,6 +22,7 @@ urlpatterns = [
     path("coordinator/", include("prt.web.enrolment.urls")),
     path("questionnaires/", include("prt.web.questionnaires.urls")),
     path("program/", include("prt.web.program.urls")),
+    path("attributions/", include("prt.web.attributions.urls")),
     path("analyst/", include("prt.web.analyst.urls")),
     path("audit/", analyst_views.audit_search, name="audit-search"),
     path("login/", SignInView.as_view(), name="login"),

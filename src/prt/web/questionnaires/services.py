@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from prt import __version__, instruments
 from prt.errors import InputError
+from prt.web.attributions import services as attributions
 from prt.web.audit import trail
 from prt.web.errors import Refused
 from prt.web.participants.models import Participant
@@ -118,6 +119,7 @@ def submit(participant: Participant, *, instrument_id: str, event: str, client_u
     """
     assert channel in CHANNELS
     now = now or timezone.now()
+    attributions.prepare(instrument_id)  # a trained coder loads before the lock, not under it
     for attempt in (1, 2):
         try:
             with transaction.atomic():
@@ -157,6 +159,7 @@ def _submit(participant, instrument_id, event, client_uuid, answers, channel, ac
         instrument_source=inst.citation, definition_sha256=definition_sha256(instrument_id),
         prt_version=__version__, channel=channel, submitted_at=now)
     trail.record(actor, "create", submission, trail.diff(None, trail.snapshot(submission)))
+    attributions.code_submission(submission, now)  # the causal item's answers, coded (issue 15)
     Draft.objects.filter(participant=locked, instrument=instrument_id, event=event).delete()
     return Submitted(submission, "created")
 
