@@ -140,6 +140,7 @@ PRT_ATTRIBUTION_MODEL = config.attribution_model()
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # ---------------------------------------------------------------------------- sessions, cookies, TLS
+SESSION_ENGINE = "prt.web.accounts.sessions"  # Django's database sessions, read without the query compiler
 SESSION_COOKIE_AGE = 7 * 24 * 3600  # a participant rates pain daily on their own phone
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -3,9 +3,8 @@ one statement, written once per database from the models' own metadata.
 
 Why not the ORM: every request of every page loads its user, and the same query through Django's
 compiler (``select_related("participant__site")`` with an ``Exists`` annotation) cost a third of
-a diary submission's CPU (docs/benchmarks.md, "Web platform"). Each column is converted by the
-same converters the ORM applies (``connection.ops.get_db_converters`` and the field's own) and the
-instances are made by ``Model.from_db``, as a queryset makes them; tests/web/accounts/test_loading.py
+a diary submission's CPU (docs/benchmarks.md, "Web platform"). The rows become instances as a
+queryset makes them (:class:`prt.web.sqlrows.Columns`); tests/web/accounts/test_loading.py
 compares the result with the ORM's for every kind of user on SQLite and PostgreSQL.
 """
 
@@ -18,34 +17,17 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from prt.web.accounts.models import Membership, Site, User
-
-
-@dataclass(frozen=True)
-class _Model:
-    model: type
-    attnames: tuple[str, ...]
-    converters: tuple[tuple, ...]  # per column: ((converter, expression), ...)
+from prt.web.sqlrows import Columns
 
 
 @dataclass(frozen=True)
 class _Plan:
     sql: str
-    models: tuple[_Model, ...]     # user, participant, site: their columns in this order
+    models: tuple[Columns, ...]    # user, participant, site: their columns in this order
 
 
 def _participant_model():
     return User.participant.related.related_model  # accounts does not import the participants app
-
-
-def _columns(model, alias: str, connection) -> tuple[list[str], _Model]:
-    q = connection.ops.quote_name
-    selected, attnames, converters = [], [], []
-    for field in model._meta.concrete_fields:
-        col = field.get_col(alias)
-        selected.append(f"{alias}.{q(field.column)}")
-        attnames.append(field.attname)
-        converters.append(tuple((c, col) for c in connection.ops.get_db_converters(col) + col.get_db_converters(connection)))
-    return selected, _Model(model, tuple(attnames), tuple(converters))
 
 
 @lru_cache(maxsize=8)
@@ -53,13 +35,13 @@ def _plan(using: str, staff_roles: tuple[str, ...]) -> _Plan:
     connection = connections[using]
     q = connection.ops.quote_name
     participant = _participant_model()
-    user_cols, user = _columns(User, "u", connection)
-    participant_cols, participant_m = _columns(participant, "p", connection)
-    site_cols, site = _columns(Site, "s", connection)
+    user = Columns.of(User, "u", connection)
+    participant_m = Columns.of(participant, "p", connection)
+    site = Columns.of(Site, "s", connection)
     roles = ", ".join(["%s"] * len(staff_roles))
     staff = (f"EXISTS (SELECT 1 FROM {q(Membership._meta.db_table)} m WHERE m.{q(Membership.user.field.column)} = "
              f"u.{q(User._meta.pk.column)} AND m.{q(Membership.role.field.column)} IN ({roles}))")
-    sql = (f"SELECT {', '.join(user_cols + participant_cols + site_cols)}, {staff} "
+    sql = (f"SELECT {', '.join(user.selected + participant_m.selected + site.selected)}, {staff} "
            f"FROM {q(User._meta.db_table)} u "
            f"LEFT OUTER JOIN {q(participant._meta.db_table)} p ON p.{q(participant.user.field.column)} = "
            f"u.{q(User._meta.pk.column)} "
@@ -67,15 +49,6 @@ def _plan(using: str, staff_roles: tuple[str, ...]) -> _Plan:
            f"p.{q(participant.site.field.column)} "
            f"WHERE u.{q(User._meta.pk.column)} = %s")
     return _Plan(sql, (user, participant_m, site))
-
-
-def _instance(spec: _Model, values: list, using: str, connection):
-    if values[0] is None:  # the primary key: no row joined
-        return None
-    for i, converters in enumerate(spec.converters):
-        for converter, expression in converters:
-            values[i] = converter(values[i], expression, connection)
-    return spec.model.from_db(using, spec.attnames, values)
 
 
 def load_user(user_id, staff_roles: tuple[str, ...], using: str = DEFAULT_DB_ALIAS) -> tuple[User, bool] | None:
@@ -98,7 +71,7 @@ def load_user(user_id, staff_roles: tuple[str, ...], using: str = DEFAULT_DB_ALI
     row, start, instances = list(row), 0, []
     for spec in plan.models:
         end = start + len(spec.attnames)
-        instances.append(_instance(spec, row[start:end], using, connection))
+        instances.append(spec.instance(row[start:end], using, connection))
         start = end
     user, participant, site = instances
     User.participant.related.set_cached_value(user, participant)
