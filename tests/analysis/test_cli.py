@@ -92,7 +92,7 @@ def test_a_missing_report_is_a_failure(flat_csv, tmp_path, monkeypatch):
     """Regression (issue 11 audit): an ImportError of the report was swallowed with exit 0."""
     import prt.analysis.report as report
 
-    def missing(results, trial, out_dir):
+    def missing(results, trial, out_dir, **sections):
         raise ImportError("no report")
 
     monkeypatch.setattr(report, "write_outputs", missing)
@@ -104,7 +104,7 @@ def test_a_missing_report_is_a_failure(flat_csv, tmp_path, monkeypatch):
 def test_failure_leaves_no_partial_output(flat_csv, tmp_path, monkeypatch):
     import prt.analysis.report as report
 
-    def broken(results, trial, out_dir):
+    def broken(results, trial, out_dir, **sections):
         (out_dir / "table1.csv").write_text("partial")
         raise RuntimeError("disk full")
 

@@ -2,6 +2,11 @@
 
 Parses arguments and prints; the work is :func:`prt.analysis.run_analysis` and
 :func:`prt.analysis.write_analysis` (all or nothing; never replaces a directory prt did not write).
+The report's extra sections come from the domain packages, composed here (the edge) so that
+``prt.analysis`` imports none of them: :func:`prt.program.report.program_section` (``--program``),
+:func:`prt.attribution.report.attribution_section` (automatic when the export carries coded
+attributions; ``--attribution-model``) and :func:`prt.imaging.report.imaging_section`
+(``--imaging``). They are built before the long bootstrap, so bad input fails at once.
 Heavy imports stay inside the handler so ``prt --help`` stays fast.
 """
 
@@ -31,6 +36,17 @@ def register(commands, groups) -> None:
     p.add_argument("--mapping", metavar="FILE", help="YAML/JSON mapping of a non-Boulder REDCap project")
     p.add_argument("--dictionary", metavar="FILE",
                    help="REDCap data dictionary CSV: value labels, units and ranges of the project's fields")
+    p.add_argument("--program", metavar="FILE",
+                   help="program export (records.csv of prt.program's REDCap export, its folder or the web's zip): "
+                        "adds the adherence and fidelity section")
+    p.add_argument("--curriculum", metavar="FILE",
+                   help="the curriculum (or site file) the program export was made with (default: prt's)")
+    p.add_argument("--attribution-model", metavar="FILE",
+                   help="a model from 'prt attribution train': automatic codes of the attributed causes beside "
+                        "the human ones (the attribution section appears by itself when the export has cat1..3)")
+    p.add_argument("--imaging", metavar="DIR", action="append", default=[],
+                   help="an output folder of 'prt imaging behaviour|localizer|roi-effects|connectivity', or a "
+                        "folder holding them (repeatable): adds the imaging section")
     p.set_defaults(handler=_analyze)
 
 
@@ -50,14 +66,43 @@ def _analyze(args) -> int:
 
     mapping = load_mapping(args.mapping) if args.mapping else None
     trial = read_trial(args.input, mapping=mapping, dictionary=args.dictionary)
+    sections = _sections(args, trial)
     with _progress_bar(sys.stderr.isatty()) as progress:
         results = run_analysis(trial, bootstrap=args.bootstrap, mediation_bootstrap=args.mediation_bootstrap,
                                seed=args.seed, progress=progress)
-    written = write_analysis(results, trial, args.out)
-    print(f"wrote {written[0]} and {len(written) - 1} report files")
-    for note in results.warnings:
+    written = write_analysis(results, trial, args.out, sections=sections)
+    extra = f" (with {', '.join(s.title.lower() for s in sections)})" if sections else ""
+    print(f"wrote {written[0]} and {len(written) - 1} report files{extra}")
+    for note in [*results.warnings, *(f"{s.key}: {n}" for s in sections for n in s.notes)]:
         print(f"prt analyze: note: {note}", file=sys.stderr)
     return 0
+
+
+def _sections(args, trial) -> list:
+    """The report's extra sections the arguments and the export call for (docs/analysis.md)."""
+    from prt.errors import InputError
+
+    sections = []
+    if args.curriculum and not args.program:
+        raise InputError("--curriculum describes a program export: give --program FILE with it")
+    if args.program:
+        from prt.program.curriculum import load_curriculum
+        from prt.program.report import program_section
+
+        curriculum = load_curriculum(args.curriculum) if args.curriculum else None
+        sections.append(program_section(trial, args.program, curriculum))
+    from prt.attribution.report import attribution_section, has_answers
+
+    if args.attribution_model or has_answers(trial):
+        section = attribution_section(trial, model=args.attribution_model, bootstrap=args.bootstrap,
+                                      mediation_bootstrap=args.mediation_bootstrap, seed=args.seed)
+        if section is not None:
+            sections.append(section)
+    if args.imaging:
+        from prt.imaging.report import imaging_section
+
+        sections.append(imaging_section(trial, args.imaging))
+    return sections
 
 
 class _progress_bar:

@@ -5,6 +5,8 @@ self-contained file (CSS inline, figures as base64 SVG data URIs, no scripts, fo
 links) that a clinician can open offline or print. Every string that reaches the page goes
 through :func:`html.escape`; participant ids never appear. When the data are the Boulder Back
 Pain Study, the published figures (Ashar et al., JAMA Psychiatry 2022) are shown beside ours.
+Extra sections (program adherence and fidelity, pain attributions, imaging) come in as
+:class:`prt.analysis.sections.ReportSection` objects that the domain packages build.
 """
 
 from __future__ import annotations
@@ -65,35 +67,57 @@ def as_records(results) -> dict:
     return results.to_dict() if isinstance(results, AnalysisResults) else results
 
 
-def write_analysis(results, trial, out: str | Path) -> list[Path]:
+def results_with_sections(results, sections: Sequence = ()) -> dict:
+    """The ``results.json`` dict with each extra section's entry under its key (program,
+    attributions, imaging); a key the results already hold is an error, never overwritten."""
+    from prt.analysis.sections import check_sections
+    from prt.analysis.results import jsonable
+    from prt.errors import InputError
+
+    out = dict(as_records(results))
+    for section in check_sections(sections):
+        if section.key in out:
+            raise InputError(f"results already hold {section.key!r}; a report section cannot replace it")
+        out[section.key] = jsonable(dict(section.results))
+    return out
+
+
+def write_analysis(results, trial, out: str | Path, *, sections: Sequence = ()) -> list[Path]:
     """Write a whole analysis directory: ``results.json``, tables, figures and ``report.html``.
 
     All or nothing (:func:`prt.files.write_output_dir`): everything is written into a temporary
     directory beside ``out`` and renamed into place only when all of it succeeded; an existing
     ``out`` is replaced only when it is empty or a previous prt output, never a folder of other
-    files. Returns the final paths written.
+    files. ``sections``: extra :class:`~prt.analysis.sections.ReportSection` objects (their
+    results go into results.json under their key, their figures beside the report). Returns the
+    final paths written.
     """
     from prt.files import write_output_dir
 
+    records = results_with_sections(results, sections)
+
     def fill(work: Path) -> list[str]:
-        (work / "results.json").write_text(json.dumps(as_records(results), indent=1, allow_nan=False) + "\n",
+        (work / "results.json").write_text(json.dumps(records, indent=1, allow_nan=False) + "\n",
                                            encoding="utf-8")
-        return ["results.json"] + [p.name for p in write_outputs(results, trial, work)]
+        return ["results.json"] + [p.name for p in write_outputs(results, trial, work, sections=sections)]
 
     names = write_output_dir(out, fill, kind="prt analyze")
     return [Path(out) / name for name in names]
 
 
-def write_outputs(results, trial, out_dir: Path) -> list[Path]:
-    """Write ``table1.csv``, ``table2.csv``, the four figures (PNG and SVG) and ``report.html``.
+def write_outputs(results, trial, out_dir: Path, *, sections: Sequence = ()) -> list[Path]:
+    """Write ``table1.csv``, ``table2.csv``, the four figures (PNG and SVG), each extra section's
+    figures and ``report.html``.
 
     ``out_dir`` must exist (see :func:`write_analysis` for the all-or-nothing directory). CSV cells
     that a spreadsheet would read as a formula are neutralised (OWASP). Returns the paths written.
     """
     from prt.analysis.figures import all_figures, save_figure
+    from prt.analysis.sections import check_sections
     from prt.files import csv_safe_frame
 
     results = as_records(results)
+    sections = check_sections(sections)
     out_dir = Path(out_dir)
     written: list[Path] = []
     first = table1(trial)
@@ -107,8 +131,20 @@ def write_outputs(results, trial, out_dir: Path) -> list[Path]:
         png, svg, svg_bytes = save_figure(fig, out_dir, name)
         written += [png, svg]
         svgs[name] = svg_bytes
+    taken = set(svgs)
+    for section in sections:
+        for figure in section.figures:
+            if figure.name in taken:
+                from prt.errors import InputError
+
+                raise InputError(f"report section {section.key!r}: figure name {figure.name!r} is already used")
+            taken.add(figure.name)
+            for suffix, data in ((".png", figure.png), (".svg", figure.svg)):
+                target = out_dir / f"{figure.name}{suffix}"
+                target.write_bytes(data)
+                written.append(target)
     path = out_dir / "report.html"
-    path.write_text(render_report(results, trial, svgs, table1_frame=first), encoding="utf-8")
+    path.write_text(render_report(results, trial, svgs, table1_frame=first, sections=sections), encoding="utf-8")
     written.append(path)
     return written
 
@@ -182,16 +218,29 @@ def _section(anchor: str, title: str, body: str) -> str:
     return f'<section id="{_e(anchor)}" aria-labelledby="{_e(anchor)}-h">\n<h2 id="{_e(anchor)}-h">{_e(title)}</h2>\n{body}\n</section>'
 
 
-def _figure(name: str, svg: bytes | None, number: int) -> str:
+def _figure(name: str, svg: bytes | None, number: int, *, caption: str | None = None, alt: str | None = None,
+            wide: bool | None = None) -> str:
     from prt.analysis.figures import ALT_TEXT
 
-    caption = f"Figure {number}. {FIGURE_CAPTIONS.get(name, name)}"
+    caption = f"Figure {number}. {FIGURE_CAPTIONS.get(name, name) if caption is None else caption}"
     if not svg:
         return f'<figure><p class="empty">Figure not drawn.</p><figcaption>{_e(caption)}</figcaption></figure>'
     data = base64.b64encode(svg).decode("ascii")
-    cls = ' class="wide"' if name in ("fig_trajectories",) else ""
-    return (f'<figure{cls} id="{_e(name)}"><img src="data:image/svg+xml;base64,{data}" alt="{_e(ALT_TEXT.get(name, caption))}">'
+    wide = name in ("fig_trajectories",) if wide is None else wide
+    cls = ' class="wide"' if wide else ""
+    alt = ALT_TEXT.get(name, caption) if alt is None else alt
+    return (f'<figure{cls} id="{_e(name)}"><img src="data:image/svg+xml;base64,{data}" alt="{_e(alt)}">'
             f"<figcaption>{_e(caption)}</figcaption></figure>")
+
+
+def _section_body(section, first_number: int) -> str:
+    """An extra section's HTML body, its figures (numbered on from ``first_number``), then how its
+    numbers were made."""
+    figures = [_figure(f.name, f.svg, first_number + i, caption=f.caption, alt=f.alt, wide=f.wide)
+               for i, f in enumerate(section.figures)]
+    methods = ('<div class="methods"><ul>' + "".join(f"<li>{_e(m)}</li>" for m in section.methods) + "</ul></div>"
+               if section.methods else "")
+    return "\n".join([section.body, *figures, methods])
 
 
 # ------------------------------------------------------------------------------------ sections
@@ -541,17 +590,24 @@ def report_title(dataset: str | None) -> tuple[str, str]:
 
 
 def render_report(results: dict, trial, figure_svgs: dict[str, bytes] | None = None,
-                  *, table1_frame: pd.DataFrame | None = None) -> str:
-    """The whole report as one HTML string (pure: no files read except the package's template)."""
+                  *, table1_frame: pd.DataFrame | None = None, sections: Sequence = ()) -> str:
+    """The whole report as one HTML string (pure: no files read except the package's template).
+
+    ``sections``: extra :class:`~prt.analysis.sections.ReportSection` objects, placed after the
+    figures (program, attributions, imaging), their summary sentences added to the summary.
+    """
+    from prt.analysis.sections import check_sections
+
     figure_svgs = figure_svgs or {}
     results = as_records(results)
+    extra = check_sections(sections)
     meta = results.get("meta") or {}
     boulder = meta.get("dataset") == BOULDER
     first = table1(trial) if table1_frame is None else table1_frame
     counts = _arm_counts(trial)
 
     sections: list[tuple[str, str, str]] = []
-    sentences = summary_sentences(results, trial)
+    sentences = summary_sentences(results, trial) + [line for section in extra for line in section.summary]
     summary = '<div class="summary"><ul>' + "".join(f"<li>{_e(s)}</li>" for s in sentences) + "</ul></div>"
     sections.append(("summary", "Summary", summary))
     sections.append(("table1", "Participants at baseline", _table1_html(first, counts)))
@@ -568,6 +624,10 @@ def render_report(results: dict, trial, figure_svgs: dict[str, bytes] | None = N
         results.get("moderation") or [], "Moderation of the arm effect on pain", "No moderation results.")))
     figures = "\n".join(_figure(name, figure_svgs.get(name), i + 1) for i, name in enumerate(FIGURE_CAPTIONS))
     sections.append(("figures", "Figures", figures))
+    number = len(FIGURE_CAPTIONS) + 1
+    for section in extra:
+        sections.append((section.key, section.title, _section_body(section, number)))
+        number += len(section.figures)
     sections.append(("methods", "Methods in plain words", _methods_html(results)))
     notes = meta.get("warnings") or []
     if notes:

@@ -14,6 +14,10 @@ Columns:
     mediation: mediator, outcome, timepoint, comparison, direction, n, indirect, ci_low, ci_high,
         p, se, boot_mean, a, b, c_prime, c, ab, p_a, p_b, p_c_prime, p_c, p_ab
     moderation: outcome, timepoint, moderator, comparison, estimate, se, t, df, p, n
+
+Beside the tables, results.json may hold the extra sections ``prt analyze`` adds when given their
+data (``program``, ``attributions``, ``imaging``; :mod:`prt.analysis.sections`): objects kept as
+they are in :attr:`AnalysisResults.sections`, so a results.json reads back whole.
 """
 
 from __future__ import annotations
@@ -89,6 +93,8 @@ class AnalysisResults:
         primary_model: the full :class:`~prt.analysis.mixed.MixedModelResult` of the primary
             model (None when it could not be fitted; read from JSON it is None too).
         warnings: what was skipped or did not converge, one sentence each (also warned).
+        sections: read-only mapping of the extra sections' results by key (``program``,
+            ``attributions``, ``imaging``; docs/analysis.md), empty unless the report had them.
     """
 
     primary: pd.DataFrame
@@ -101,10 +107,18 @@ class AnalysisResults:
     meta: Mapping[str, Any] = field(default_factory=dict)
     primary_model: Any = None
     warnings: tuple[str, ...] = ()
+    sections: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        from prt.analysis.sections import SECTION_KEYS
+
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
         object.__setattr__(self, "warnings", tuple(self.warnings))
+        unknown = sorted(set(self.sections) - set(SECTION_KEYS))
+        if unknown:
+            raise InputError(f"unknown results section(s) {', '.join(unknown)}; known: {', '.join(SECTION_KEYS)}")
+        object.__setattr__(self, "sections", MappingProxyType(
+            {k: self.sections[k] for k in SECTION_KEYS if k in self.sections}))
 
     # ------------------------------------------------------------------ conversions
     def to_dict(self) -> dict[str, Any]:
@@ -114,6 +128,8 @@ class AnalysisResults:
             frame = getattr(self, name)
             out[name] = [jsonable(r) for r in frame.to_dict(orient="records")]
         out["meta"] = jsonable(dict(self.meta))
+        for key, value in self.sections.items():
+            out[key] = jsonable(value)
         return out
 
     def to_json(self, indent: int | None = 1) -> str:
@@ -147,7 +163,15 @@ class AnalysisResults:
         notes = meta.get("warnings") or ()
         if not isinstance(notes, (list, tuple)) or not all(isinstance(n, str) for n in notes):
             raise InputError(f"{source}: meta.warnings must be a list of sentences")
-        return cls(**frames, meta=dict(meta), warnings=tuple(notes))
+        from prt.analysis.sections import SECTION_KEYS
+
+        sections = {}
+        for key in SECTION_KEYS:
+            if key in data:
+                if not isinstance(data[key], Mapping):
+                    raise InputError(f"{source}: {key!r} must be an object")
+                sections[key] = data[key]
+        return cls(**frames, meta=dict(meta), warnings=tuple(notes), sections=sections)
 
     # ------------------------------------------------------------------ reading
     def effect(self, outcome: str, timepoint: str, comparison: str) -> pd.Series:
