@@ -28,7 +28,7 @@ def register(commands, groups) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     p.add_argument("--workers", type=_positive, default=None,
-                   help="gunicorn worker processes (default 2 x CPU cores + 1, at most 8)")
+                   help="gunicorn worker processes (default CPU cores + 1, at most 8)")
     p.add_argument("--no-worker", action="store_true",
                    help="do not start the background job worker beside the web server (run "
                         "'prt web worker' on its own instead)")
@@ -125,7 +125,11 @@ def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
 
 
 def default_workers() -> int:
-    return min(8, 2 * (os.cpu_count() or 1) + 1)
+    """CPU cores + 1 (at most 8). Not gunicorn's 2 x cores + 1 (for workers that mostly wait): a
+    request here is mostly CPU, and on 2 cores five workers preempted each other inside the
+    database's write transaction; three answered 300 diary submissions a second where five
+    managed 245 (docs/benchmarks.md, "Web platform")."""
+    return min(8, (os.cpu_count() or 1) + 1)
 
 
 def setup_django() -> None:

@@ -119,3 +119,32 @@ def test_a_submission_looks_rows_up_without_sorting_or_joining(world):
         assert len([s for s in sql if "accounts_site" in s]) == 1  # with the participant's row
         assert len(sql) == {"created": 5, "changed": 5, "unchanged": 3}[outcome]
 
+
+
+def test_a_checkpoint_runs_at_most_once_per_interval_per_process(db, monkeypatch):
+    """writers.checkpoint copies the log after the queue is released, throttled: each one ends with
+    an fsync of the database file."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ticks = iter([100.0, 100.1, 100.1 + writers.CHECKPOINT_INTERVAL])
+    monkeypatch.setattr(writers, "_clock", lambda: next(ticks))
+    monkeypatch.setattr(writers._local, "checkpointed_at", float("-inf"), raising=False)
+    ran = []
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as queries:
+            writers.checkpoint()
+        ran.append([q["sql"] for q in queries.captured_queries])
+    assert ran == [["PRAGMA wal_checkpoint(PASSIVE)"], [], ["PRAGMA wal_checkpoint(PASSIVE)"]]
+
+
+def test_gunicorn_workers_freeze_what_the_platform_loaded():
+    import gc
+
+    from prt.web import gunicorn_conf
+
+    try:
+        gunicorn_conf.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
