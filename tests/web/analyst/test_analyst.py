@@ -361,3 +361,36 @@ def test_the_run_page_gives_the_whole_command_that_reproduces_it(world, data_dir
     page = world.client_for("analyst").get(f"/analyst/runs/{run.id}/").content.decode()
     command = " ".join(page.split('<pre class="command"><code>')[1].split("</code>")[0].replace("\\\n", " ").split())
     assert command == "prt analyze snapshot.csv --out analysis --seed 3 --bootstrap 50 --mediation-bootstrap 20"
+
+
+def test_a_database_run_freezes_the_program_export_and_its_report_gains_the_program_section(
+        trial_world, data_dir):
+    """Issue 14: "the analysis report gains a fidelity and adherence section when the data are
+    present": a database run keeps the platform's program export beside its snapshot, and the
+    report and results.json carry the section; an upload (no program data) does not."""
+    import json
+
+    from prt.web.accounts.models import Membership, User
+    from prt.web.analyst import jobs
+    from prt.web.program import services
+    from tests.web.program.common import evaluated, held
+
+    site = trial_world.site1
+    therapist, physician = User.objects.create_user("therapist"), User.objects.create_user("physician")
+    Membership.objects.create(user=therapist, site=site, role="therapist")
+    Membership.objects.create(user=physician, site=site, role="physician")
+    services.assign_therapist(trial_world.b, therapist, actor=trial_world.users["coordinator_same_site"])
+    evaluated(trial_world.b, physician)
+    held(trial_world.b, therapist, numbers=(1, 2, 3))
+
+    run = jobs.start_run(trial_world.users["analyst"], source="database", site_ids=[site.pk],
+                         site_codes=[site.code], bootstrap=10, mediation_bootstrap=10)
+    assert (jobs.program_dir(run) / "records.csv").is_file()
+    assert jobs.execute_run(run.pk) == "finished"
+    results = json.loads((jobs.output_dir(run) / "results.json").read_text())
+    assert "program" in results
+    assert "Program delivery: adherence and fidelity" in (jobs.output_dir(run) / "report.html").read_text()
+
+    upload = jobs.start_run(trial_world.users["analyst"], source="upload", upload=_simulated_export(n=12),
+                            upload_name="e.csv", bootstrap=10, mediation_bootstrap=10)
+    assert not jobs.program_dir(upload).exists()

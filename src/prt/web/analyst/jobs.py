@@ -50,6 +50,23 @@ def snapshot_path(run: AnalysisRun) -> Path:
     return run_dir(run) / "snapshot.csv"
 
 
+def program_dir(run: AnalysisRun) -> Path:
+    """The platform's program export frozen with a database run (issue 14: the report's adherence
+    and fidelity section when the data are present); absent for an upload or a site with no PRT
+    participant yet."""
+    return run_dir(run) / "program"
+
+
+def _freeze_program(run: AnalysisRun, site_ids) -> None:
+    from prt.program import write_export
+    from prt.web.program.content import curriculum
+    from prt.web.program.services import program_participants, session_ratings
+
+    people = program_participants(site_ids)
+    if people:
+        write_export(program_dir(run), people, [r for _, r in session_ratings(site_ids)], curriculum())
+
+
 def output_dir(run: AnalysisRun) -> Path:
     return run_dir(run) / "analysis"
 
@@ -73,6 +90,8 @@ def start_run(user, *, source: str, site_ids=(), site_codes=(), upload: bytes | 
                       snapshot_sha256=hashlib.sha256(data).hexdigest(), prt_version=prt.__version__)
     run_dir(run).mkdir(parents=True, exist_ok=True, mode=0o700)
     atomic_write(snapshot_path(run), data)
+    if source != "upload":
+        _freeze_program(run, site_ids)
     with transaction.atomic():
         run.save()
         trail.record(user, "create", run, trail.diff(None, trail.snapshot(run)))
@@ -120,7 +139,13 @@ def execute_run(run_id) -> str:
             warnings.simplefilter("always")
             results = run_analysis(trial, bootstrap=run.bootstrap, mediation_bootstrap=run.mediation_bootstrap,
                                    seed=run.seed, progress=_Progress(run.pk))
-        write_analysis(results, trial, output_dir(run))
+        sections = []
+        if (program_dir(run) / "records.csv").is_file():
+            from prt.program.report import program_section
+            from prt.web.program.content import curriculum
+
+            sections.append(program_section(trial, program_dir(run), curriculum()))
+        write_analysis(results, trial, output_dir(run), sections=sections)
     except Exception as error:  # the row says failed with one line; the worker logs the traceback
         AnalysisRun.objects.filter(pk=run.pk).update(state="failed", error=_one_line(error),
                                                      finished_at=timezone.now())
