@@ -83,6 +83,8 @@ def checkpoint(using: str = DEFAULT_DB_ALIAS) -> None:
     """
     from django.db import OperationalError
 
+    if connections[using].vendor != "sqlite":
+        return
     now = _clock()
     if now - getattr(_local, "checkpointed_at", float("-inf")) < CHECKPOINT_INTERVAL:
         return
