@@ -14,6 +14,7 @@ import importlib
 import sys
 
 from prt import __version__
+from prt.cliargs import print_help
 from prt.errors import PrtError
 
 #: Modules whose ``register(commands, groups)`` adds subcommands, in help order.
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in GROUPS.items():
         group_parser = commands.add_parser(name, help=help_text, description=help_text)
         groups[name] = group_parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND")
-        group_parser.set_defaults(handler=lambda args, p=group_parser: _print_help(p))
+        group_parser.set_defaults(handler=lambda args, p=group_parser: print_help(p))
     for module_name in REGISTRARS:
         try:
             module = importlib.import_module(module_name)
@@ -53,11 +54,6 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module.register(commands, groups)
     return parser
-
-
-def _print_help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+from prt.cliargs import print_help, whole_number
+
 CODER_CHOICES = ("lemma", "ngram", "embedding")
 
 
@@ -20,7 +22,7 @@ def register(commands, groups) -> None:
                     "yes/no (Ashar et al., JAMA Network Open 2023), train a coder, and measure its "
                     "agreement with hand codes (docs/attribution.md).")
     sub = group.add_subparsers(dest="subcommand", metavar="SUBCOMMAND")
-    group.set_defaults(handler=lambda args, p=group: _help(p))
+    group.set_defaults(handler=lambda args, p=group: print_help(p))
 
     p = sub.add_parser(
         "code", help="code every answer of an export or answers file",
@@ -58,10 +60,10 @@ def register(commands, groups) -> None:
     p.add_argument("training", metavar="TRAINING", help="hand-coded answers (export or CSV)")
     p.add_argument("--coders", default="lemma,ngram,embedding",
                    help="comma-separated coders: lemma, ngram, embedding (default all three)")
-    p.add_argument("--folds", type=_count, default=5, metavar="K", help="folds (default 5)")
-    p.add_argument("--seed", type=_count, default=0, metavar="S", help="fold shuffling and bootstrap seed (default 0)")
+    p.add_argument("--folds", type=whole_number, default=5, metavar="K", help="folds (default 5)")
+    p.add_argument("--seed", type=whole_number, default=0, metavar="S", help="fold shuffling and bootstrap seed (default 0)")
     p.add_argument("--lemmas", metavar="FILE", help="word list for the lemma coder (default: prt's)")
-    p.add_argument("--bootstrap", type=_count, default=2000, metavar="N",
+    p.add_argument("--bootstrap", type=whole_number, default=2000, metavar="N",
                    help="bootstrap resamples for the Hedges g of the side-by-side shares (default 2000)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--mapping", metavar="FILE", help="YAML/JSON mapping of a non-Boulder REDCap project")
@@ -76,21 +78,6 @@ def _coder_options(p) -> None:
     p.add_argument("--lemmas", metavar="FILE", help="word list for the lemma coder (default: prt's)")
     p.add_argument("--review-below", type=_probability, default=None, metavar="P",
                    help="confidence below which answers are queued for a human (default per coder)")
-
-
-def _help(parser) -> int:
-    parser.print_help()
-    return 2
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number 0 or more, got {text!r}")
-    return value
 
 
 def _probability(text: str) -> float:

@@ -9,15 +9,16 @@ inside the handlers so ``prt --help`` stays instant.
 
 from __future__ import annotations
 
-import argparse
 import sys
+
+from prt.cliargs import ProgressBar, print_help, whole_number
 
 
 def register(commands, groups) -> None:
     help_text = "brain imaging: demo data, in-scanner pain, localizer, ROI treatment effects, connectivity"
     imaging = commands.add_parser("imaging", help=help_text, description=help_text + " (docs/imaging.md)")
     sub = imaging.add_subparsers(dest="subcommand", metavar="SUBCOMMAND")
-    imaging.set_defaults(handler=lambda args, parser=imaging: _print_help(parser))
+    imaging.set_defaults(handler=lambda args, parser=imaging: print_help(parser))
 
     p = sub.add_parser(
         "demo", help="write a synthetic BIDS-derivatives imaging dataset with planted effects",
@@ -26,11 +27,11 @@ def register(commands, groups) -> None:
                     "insula response that fall in PRT after treatment, an insula-S1 coupling that rises. "
                     "Defaults: 36 participants, 6 mm voxels, 240 rest volumes (about 300 MB).")
     p.add_argument("out", metavar="OUT", help="folder to write (new, empty, or a previous demo)")
-    p.add_argument("--participants", type=_whole, default=36, metavar="N", help="participants (6-1000, default 36)")
+    p.add_argument("--participants", type=whole_number, default=36, metavar="N", help="participants (6-1000, default 36)")
     p.add_argument("--voxel-size", type=float, default=6.0, metavar="MM", help="voxel size in mm (2-12, default 6)")
-    p.add_argument("--rest-volumes", type=_whole, default=240, metavar="N", help="rest volumes (default 240)")
+    p.add_argument("--rest-volumes", type=whole_number, default=240, metavar="N", help="rest volumes (default 240)")
     p.add_argument("--tr", type=float, default=2.0, metavar="S", help="repetition time of the rest scans (default 2)")
-    p.add_argument("--seed", type=_whole, default=0, metavar="S", help="random seed (default 0)")
+    p.add_argument("--seed", type=whole_number, default=0, metavar="S", help="random seed (default 0)")
     p.set_defaults(handler=_demo)
 
     p = sub.add_parser(
@@ -80,48 +81,12 @@ def _common(p, permutations: bool = True) -> None:
     p.add_argument("--allow-missing-sessions", action="store_true",
                    help="let participants without a session's files enter with the sessions they have")
     if permutations:
-        p.add_argument("--permutations", type=_whole, default=5000, metavar="N",
+        p.add_argument("--permutations", type=whole_number, default=5000, metavar="N",
                        help="permutations (default 5000)")
-        p.add_argument("--seed", type=_whole, default=0, metavar="S", help="random seed (default 0)")
+        p.add_argument("--seed", type=whole_number, default=0, metavar="S", help="random seed (default 0)")
         p.add_argument("--alpha", type=float, default=0.05, metavar="A",
                        help="corrected p threshold for clusters and seeds (default 0.05)")
-        p.add_argument("--min-voxels", type=_whole, default=1, metavar="K", help="smallest cluster reported")
-
-
-def _whole(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number 0 or more, got {text!r}")
-    return value
-
-
-def _print_help(parser) -> int:
-    parser.print_help()
-    return 2
-
-
-class _progress_bar:
-    """A tqdm bar on stderr (only on a terminal) driven by ``progress(done, total)``."""
-
-    def __init__(self, desc: str, unit: str) -> None:
-        self.enabled, self.bar, self.desc, self.unit = sys.stderr.isatty(), None, desc, unit
-
-    def __enter__(self):
-        return self.update if self.enabled else None
-
-    def update(self, done: int, total: int) -> None:
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, desc=self.desc, unit=self.unit, file=sys.stderr, leave=False)
-        self.bar.update(done - self.bar.n)
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        p.add_argument("--min-voxels", type=whole_number, default=1, metavar="K", help="smallest cluster reported")
 
 
 def _open(args, kinds):
@@ -140,7 +105,7 @@ def _demo(args) -> int:
 
     settings = DemoSettings(participants=args.participants, voxel_size=args.voxel_size,
                             rest_volumes=args.rest_volumes, tr=args.tr, seed=args.seed)
-    with _progress_bar("scans", "scan") as progress:
+    with ProgressBar("scans", "scan") as progress:
         generate(args.out, settings, progress)
     print(f"wrote {args.out}: {args.participants} participants x 2 sessions (planted effects: demo_truth.json)")
     return 0
@@ -161,7 +126,7 @@ def _behaviour(args) -> int:
 def _run_localizer(args, dataset):
     from prt.imaging.analyses import localizer
 
-    with _progress_bar("localizer permutations", "perm") as progress:
+    with ProgressBar("localizer permutations", "perm") as progress:
         return localizer(dataset, n_permutations=args.permutations, seed=args.seed, alpha=args.alpha,
                          min_voxels=args.min_voxels, progress=progress)
 
@@ -214,7 +179,7 @@ def _connectivity(args) -> int:
         roi, located = _run_roi(args, dataset)
         seeds = roi.seeds
         earlier = located.notes + roi.notes
-    with _progress_bar("connectivity permutations", "perm") as progress:
+    with ProgressBar("connectivity permutations", "perm") as progress:
         result = connectivity(dataset, seeds, n_permutations=args.permutations, seed=args.seed, alpha=args.alpha,
                               two_sided=not args.one_sided, min_voxels=args.min_voxels, progress=progress)
     write_connectivity(args.out, result, dataset, seeds)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 
+from prt.cliargs import print_help
+
 HELP = "the PRT program: check the curriculum or a site's changes, fidelity statistics"
 
 
 def register(commands, groups) -> None:
     program = commands.add_parser("program", help=HELP, description=HELP + ".")
     sub = program.add_subparsers(dest="subcommand", metavar="SUBCOMMAND")
-    program.set_defaults(handler=lambda args, parser=program: _print_help(parser))
+    program.set_defaults(handler=lambda args, parser=program: print_help(parser))
 
     p = sub.add_parser(
         "validate", help="check the packaged curriculum, a site's change file or a whole curriculum",
@@ -41,11 +43,6 @@ def register(commands, groups) -> None:
                    help="curriculum or site file declaring the elements (default: the packaged curriculum)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_fidelity)
-
-
-def _print_help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _validate(args: argparse.Namespace) -> int:

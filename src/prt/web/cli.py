@@ -11,6 +11,8 @@ import ipaddress
 import os
 import sys
 
+from prt.cliargs import print_help
+
 SETTINGS = "prt.web.settings"
 WSGI_APP = "prt.web.wsgi:application"
 #: gunicorn's access log without query strings (%(U)s is the path only): no form values in logs.
@@ -37,7 +39,7 @@ def register(commands, groups) -> None:
     help_text = "the web platform: demo logins, Django management commands"
     web = commands.add_parser("web", help=help_text, description=help_text)
     sub = web.add_subparsers(dest="subcommand", metavar="SUBCOMMAND")
-    web.set_defaults(handler=lambda args, parser=web: _print_help(parser))
+    web.set_defaults(handler=lambda args, parser=web: print_help(parser))
 
     p = sub.add_parser(
         "demo", help="create a demo site with one login per role and print the logins",
@@ -63,11 +65,6 @@ def register(commands, groups) -> None:
                     "'prt web manage check --deploy' or 'prt web manage createsuperuser'.")
     p.add_argument("arguments", nargs=argparse.REMAINDER, help="the command and its arguments")
     p.set_defaults(handler=_manage)
-
-
-def _print_help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _port(text: str) -> int:
