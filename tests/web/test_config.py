@@ -15,7 +15,7 @@ from prt.web import config
 def test_the_ci_database_url():
     db = config.parse_database_url("postgresql://postgres@127.0.0.1:5432/test")
     assert (db["ENGINE"], db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
-        "django.db.backends.postgresql", "test", "postgres", "", "127.0.0.1", "5432")
+        "prt.web.postgresql", "test", "postgres", "", "127.0.0.1", "5432")
     assert db["OPTIONS"] == {} and db["CONN_HEALTH_CHECKS"] is True
 
 

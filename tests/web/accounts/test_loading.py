@@ -41,7 +41,7 @@ def test_every_login_loads_as_the_orm_loads_it(world):
 def test_a_session_id_that_is_no_user_finds_none(world, user_id):
     if User.objects.filter(pk=user_id if isinstance(user_id, int) else -1).exists():
         return
-    if isinstance(user_id, str) and user_id.strip().lstrip("+-").isdigit() and \
-            User.objects.filter(pk=int(user_id)).exists():
+    if isinstance(user_id, str) and user_id.strip().lstrip("+-").isdecimal() and \
+            User.objects.filter(pk=int(user_id)).exists():  # isdecimal: int() refuses "²", a digit
         return
     assert loading.load_user(user_id, STAFF_ROLES) is None

@@ -1,5 +1,6 @@
 """diary/statements.py writes the rows the ORM writes: the same values read back through the ORM,
-for any day, rating and instant (microseconds, time zones); the database's constraints still hold."""
+for any day, rating and instant (microseconds, time zones); a new entry, its audit event and the
+receipt are stored together or not at all; the database's constraints still hold."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from prt.web.audit import trail
+from prt.web.audit.models import AuditEvent
 from prt.web.diary import statements
 from prt.web.diary.models import DiarySubmission, PainRating
 
@@ -20,6 +23,16 @@ def _values(entry: PainRating) -> tuple:
     return tuple(getattr(entry, f) for f in FIELDS)
 
 
+def _create(participant, day, rating, now, key, actor=None) -> tuple[PainRating, AuditEvent]:
+    """What a created submission stores: the entry, its audit event and the receipt."""
+    locked = statements.lock_participant(participant.pk, day)
+    assert locked.entry is None
+    entry = statements.new_entry(participant.pk, day, rating, now, locked)
+    event = trail.event(actor, "create", entry, trail.diff(None, trail.snapshot(entry)))
+    statements.insert_receipt(key, participant.pk, entry, rating, now, audit=event)
+    return entry, event
+
+
 instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31),
                         timezones=st.just(dt_timezone.utc))
 
@@ -27,39 +40,66 @@ instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099,
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(day=st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)), rating=st.integers(0, 10),
        now=instants)
-def test_an_entry_and_its_receipt_read_back_as_the_orm_s(world, day, rating, now):
+def test_an_entry_its_audit_event_and_receipt_read_back_as_the_orm_s(world, day, rating, now):
     with transaction.atomic():
-        written = statements.insert_entry(world.a.pk, day, rating, now)
         key = uuid.uuid4()
-        statements.insert_receipt(key, world.a.pk, written.pk, rating, now)
+        written, event = _create(world.a, day, rating, now, key, world.a.user)
         by_orm = PainRating.objects.create(participant=world.b, day=day, rating=rating, created_at=now,
                                            updated_at=now)
         stored = PainRating.objects.get(pk=written.pk)
         assert _values(stored) == _values(written) == _values(PainRating.objects.get(pk=by_orm.pk))
-        assert (stored.participant_id, written._state.adding) == (world.a.pk, False)
-        found = statements.entry_for(world.a.pk, day)
-        assert found.pk == written.pk and _values(found) == _values(written)
-        assert statements.entry_for(world.a.pk, day + timedelta(days=1)) is None
+        assert (stored.participant_id, written._state.adding, event._state.adding) == (world.a.pk, False, False)
+        found = statements.lock_participant(world.a.pk, day).entry
+        assert found.pk == written.pk and _values(found) == _values(written) and not found._state.adding
+        assert statements.lock_participant(world.a.pk, day + timedelta(days=1)).entry is None
         receipt = DiarySubmission.objects.get(pk=key)
         assert (receipt.participant_id, receipt.entry_id, receipt.rating, receipt.received_at) == (
             world.a.pk, written.pk, rating, now)
+        audited = AuditEvent.objects.get(pk=event.pk)
+        assert (audited.action, audited.object_id, audited.actor_id) == ("create", str(written.pk), world.a.user.pk)
+        assert audited.changes == trail.diff(None, trail.snapshot(stored))  # the stored row, ids included
         transaction.set_rollback(True)
 
 
-def test_the_lock_reads_the_status_and_the_site_s_time_zone(world):
-    assert statements.lock_participant(world.a.pk) == (world.a.status, world.a.site.timezone)
-    assert statements.lock_participant(world.c.pk) == (world.c.status, world.c.site.timezone)
-    assert statements.lock_participant(10**9) is None
+def test_the_lock_reads_the_status_the_site_s_time_zone_and_only_that_participant_s_entry(world):
+    day = date(2026, 3, 10)
+    for person in (world.a, world.c):
+        locked = statements.lock_participant(person.pk, day)
+        assert (locked.status, locked.timezone, locked.entry) == (person.status, person.site.timezone, None)
+    assert statements.lock_participant(10**9, day) is None
+    theirs = PainRating.objects.create(participant=world.b, day=day, rating=3)
+    assert statements.lock_participant(world.a.pk, day).entry is None
+    mine = statements.lock_participant(world.b.pk, day)
+    assert mine.entry.pk == theirs.pk and mine.new_entry_id is None  # an id is drawn only for a new entry
+
+
+def test_a_new_entry_its_audit_event_and_receipt_are_stored_together_or_not_at_all(world):
+    now = datetime(2026, 3, 10, 16, tzinfo=dt_timezone.utc)
+    key = uuid.uuid4()
+    entry, _ = _create(world.a, date(2026, 3, 10), 4, now, key)
+    with pytest.raises(IntegrityError), transaction.atomic():  # the same client UUID: a retry
+        _create(world.a, date(2026, 3, 11), 5, now, key)
+    assert PainRating.objects.count() == 1 and DiarySubmission.objects.count() == 1
+    assert AuditEvent.objects.filter(model="diary.painrating").count() == 1
+    # an existing entry: the receipt and the audit event only
+    again = trail.event(None, "update", entry, {"rating": [4, 4]}, reason="checked")
+    statements.insert_receipt(uuid.uuid4(), world.a.pk, entry, 4, now, audit=again)
+    assert again.pk is not None and DiarySubmission.objects.count() == 2
 
 
 def test_the_database_s_constraints_still_refuse(world):
     now = datetime(2026, 3, 10, 16, tzinfo=dt_timezone.utc)
-    entry = statements.insert_entry(world.a.pk, date(2026, 3, 10), 4, now)
-    key = uuid.uuid4()
-    statements.insert_receipt(key, world.a.pk, entry.pk, 4, now)
-    for write in (lambda: statements.insert_entry(world.a.pk, date(2026, 3, 10), 5, now),  # a second for the day
-                  lambda: statements.insert_entry(world.a.pk, date(2026, 3, 11), 11, now),  # out of range
-                  lambda: statements.insert_receipt(key, world.a.pk, entry.pk, 4, now)):  # a used UUID
+    entry, _ = _create(world.a, date(2026, 3, 10), 4, now, uuid.uuid4())
+
+    def a_second_entry_for_the_day():
+        locked = statements.lock_participant(world.a.pk, date(2026, 3, 11))
+        duplicate = statements.new_entry(world.a.pk, date(2026, 3, 10), 5, now, locked)
+        statements.insert_receipt(uuid.uuid4(), world.a.pk, duplicate, 5, now)
+
+    def out_of_range():
+        _create(world.a, date(2026, 3, 12), 11, now, uuid.uuid4())
+
+    for write in (a_second_entry_for_the_day, out_of_range):
         with pytest.raises(IntegrityError), transaction.atomic():
             write()
     assert PainRating.objects.count() == 1 and DiarySubmission.objects.count() == 1

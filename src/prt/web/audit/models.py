@@ -57,7 +57,9 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.model} {self.object_id}"
 
-    def save(self, *args, **kwargs):
+    def check_new(self) -> None:
+        """The rules a new event must meet (InputError otherwise): the trail is only appended to,
+        the action is known, and changing or deleting submitted data has a reason."""
         if not self._state.adding:
             raise _append_only(f"changing audit event {self.pk}")
         if self.action not in ACTIONS:
@@ -65,6 +67,9 @@ class AuditEvent(models.Model):
         if self.action in ACTIONS_NEEDING_REASON and not self.reason.strip():
             raise InputError(f"audit trail: {self.model} {self.object_id}: a reason is required to "
                              f"{self.action} data already submitted")
+
+    def save(self, *args, **kwargs):
+        self.check_new()
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 

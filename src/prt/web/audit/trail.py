@@ -7,10 +7,11 @@ audit event are committed together or not at all.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, Iterable
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 from prt.web.audit.models import AuditEvent
 
@@ -33,9 +34,51 @@ def diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, li
             if old.get(name) != new.get(name)}
 
 
-def record(actor, action: str, instance: models.Model, changes: dict[str, list], reason: str = "") -> AuditEvent:
+def event(actor, action: str, instance: models.Model, changes: dict[str, list], reason: str = "") -> AuditEvent:
+    """A new event about ``instance``, checked against the trail's rules (``AuditEvent.check_new``)
+    but not stored: :func:`record` stores one; the diary stores one with its receipt."""
+    new = AuditEvent(actor=actor if actor is not None and actor.is_authenticated else None,
+                     action=action, model=instance._meta.label_lower, object_id=str(instance.pk),
+                     changes=changes, reason=reason.strip())
+    new.check_new()
+    return new
+
+
+@lru_cache(maxsize=8)
+def _insert_sql(using: str) -> str:
+    q = connections[using].ops.quote_name
+    return (f"INSERT INTO {q(AuditEvent._meta.db_table)} ({', '.join(q(f.column) for f in _STORED)}) "
+            f"VALUES ({', '.join(['%s'] * len(_STORED))})")
+
+
+#: The columns an insert writes: every concrete field but the database's own id.
+_STORED = tuple(f for f in AuditEvent._meta.concrete_fields if not f.primary_key)
+
+
+def insert_statement(new: AuditEvent, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
+    """The INSERT of ``new`` (without RETURNING) and its parameters: each value through its field's
+    ``pre_save`` and ``get_db_prep_save``, as Django's insert compiler prepares them.
+
+    Why not ``AuditEvent.objects.create``: every audited change goes through here, the diary's
+    300 submissions a second among them, and compiling the insert cost more CPU than running it
+    (docs/benchmarks.md, "Web platform"); tests/web/audit/test_append_only.py compares the rows."""
+    connection = connections[using]
+    return _insert_sql(using), [f.get_db_prep_save(f.pre_save(new, True), connection) for f in _STORED]
+
+
+def stored(new: AuditEvent, pk: int, using: str = DEFAULT_DB_ALIAS) -> AuditEvent:
+    """``new`` marked as the stored row ``pk`` (as ``Model.save`` leaves an instance)."""
+    new.pk = pk
+    new._state.adding, new._state.db = False, using
+    return new
+
+
+def record(actor, action: str, instance: models.Model, changes: dict[str, list], reason: str = "",
+           using: str = DEFAULT_DB_ALIAS) -> AuditEvent:
     """Append one event about ``instance`` (call inside the transaction that made the change)."""
-    return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action, model=instance._meta.label_lower, object_id=str(instance.pk),
-        changes=changes, reason=reason.strip())
+    new = event(actor, action, instance, changes, reason)
+    sql, params = insert_statement(new, using)
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(AuditEvent._meta.pk.column)}", params)
+        return stored(new, cursor.fetchone()[0], using)

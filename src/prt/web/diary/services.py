@@ -85,10 +85,11 @@ def _replay(receipt: DiarySubmission, participant: Participant) -> Submitted:
 
 
 def _submit(participant, client_uuid, day, rating, actor, now) -> Submitted:
-    # The participant's status and site time zone come with the row lock (PostgreSQL); the
-    # statements are diary/statements.py's (the ORM's rows, without its query compiler).
-    status, zone = statements.lock_participant(participant.pk)
-    today = timezone.localdate(now, zoneinfo.ZoneInfo(zone))
+    # The participant's status, site time zone and entry for the day come with the row lock
+    # (PostgreSQL) in one statement: diary/statements.py's (the ORM's rows, without its compiler).
+    locked = statements.lock_participant(participant.pk, day)
+    status, entry = locked.status, locked.entry
+    today = timezone.localdate(now, zoneinfo.ZoneInfo(locked.timezone))
     if status not in DIARY_STATUSES or day != today:
         # A retry of an earlier submission is answered from its receipt even after midnight or a
         # withdrawal; only a new submission is refused.
@@ -99,23 +100,24 @@ def _submit(participant, client_uuid, day, rating, actor, now) -> Submitted:
             raise Refused("participant", "the daily diary is open only while enrolled or randomized", status=403)
         raise Refused("date", f"a rating can be given or changed only for today ({today.isoformat()} at "
                               f"the participant's site)")
-    entry = statements.entry_for(participant.pk, day)
+    audit = None
     if entry is None:
-        entry = statements.insert_entry(participant.pk, day, rating, now)
-        trail.record(actor, "create", entry, trail.diff(None, trail.snapshot(entry)))
+        entry = statements.new_entry(participant.pk, day, rating, now, locked)
+        audit = trail.event(actor, "create", entry, trail.diff(None, trail.snapshot(entry)))
         outcome = "created"
     elif entry.rating != rating:
         before = trail.snapshot(entry)
         entry.rating, entry.updated_at = rating, now
         entry.save(update_fields=["rating", "updated_at"])
-        trail.record(actor, "update", entry, trail.diff(before, trail.snapshot(entry)), SAME_DAY_REASON)
+        audit = trail.event(actor, "update", entry, trail.diff(before, trail.snapshot(entry)), SAME_DAY_REASON)
         outcome = "changed"
     else:
         outcome = "unchanged"
     # The receipt's primary key is the client UUID: a retry (nearly never) fails here with an
     # IntegrityError, everything above rolls back and submit_rating answers from the first receipt.
-    # One query fewer for every other submission than looking the UUID up first.
-    statements.insert_receipt(client_uuid, participant.pk, entry.pk, rating, now)
+    # One query fewer for every other submission than looking the UUID up first. A new entry and
+    # the audit event are stored with the receipt (one statement on PostgreSQL).
+    statements.insert_receipt(client_uuid, participant.pk, entry, rating, now, audit=audit)
     return Submitted(entry, outcome)
 
 
