@@ -1,4 +1,4 @@
-"""``prt serve`` and ``prt web demo|manage``: argument rules, the mode chosen, the gunicorn command,
+"""``prt serve`` and ``prt web demo|manage``: argument rules, the mode chosen, the server it runs,
 migrations before serving, the demo's logins; and ``prt --help`` stays free of Django."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def test_the_commands_and_their_help(main, capsys):
     assert main(["web"]) == 2 and "demo" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["serve", "--help"])
-    assert "gunicorn" in capsys.readouterr().out
+    assert "granian" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("args, message", [
@@ -66,32 +66,16 @@ def test_the_mode_follows_the_host_unless_set():
         web_cli.choose_mode("0.0.0.0", {"PRT_MODE": "local"})
 
 
-def test_the_gunicorn_command_line():
-    argv = web_cli.gunicorn_argv("::1", 8443, 3)
-    assert argv[:4] == [sys.executable, "-m", "gunicorn", "prt.web.wsgi:application"]
-    assert argv[argv.index("--bind") + 1] == "[::1]:8443" and argv[argv.index("--workers") + 1] == "3"
-    local = web_cli.gunicorn_argv("127.0.0.1", 8000, 1)
-    assert local[local.index("--bind") + 1] == "127.0.0.1:8000"
-    assert argv[argv.index("--config") + 1] == "python:prt.web.gunicorn_conf"  # the embedded job worker
-    log_format = argv[argv.index("--access-logformat") + 1]
-    assert "%(U)s" in log_format and "%(r)s" not in log_format and "%(q)s" not in log_format  # no query strings
+def test_serve_migrates_then_runs_the_server(main, monkeypatch, capsys):
+    from prt.web import server
 
-
-def test_serve_migrates_then_execs_gunicorn(main, monkeypatch, capsys):
     calls = []
     monkeypatch.delenv("PRT_MODE", raising=False)
     monkeypatch.setattr(web_cli, "setup_django", lambda: calls.append("setup"))
     monkeypatch.setattr(web_cli, "migrate", lambda: calls.append("migrate"))
-
-    def execv(path, argv):
-        calls.append(("exec", argv))
-        raise SystemExit(0)
-
-    monkeypatch.setattr(web_cli.os, "execv", execv)
-    with pytest.raises(SystemExit):
-        main(["serve", "--port", "8123", "--workers", "2"])
-    assert calls[:2] == ["setup", "migrate"]
-    assert calls[2][1][calls[2][1].index("--bind") + 1] == "127.0.0.1:8123"
+    monkeypatch.setattr(server, "serve", lambda host, port, workers: calls.append((host, port, workers)))
+    assert main(["serve", "--port", "8123", "--workers", "2"]) == 0
+    assert calls == ["setup", "migrate", ("127.0.0.1", 8123, 2)]
     assert web_cli.os.environ["PRT_MODE"] == "local"
     assert "local mode" in capsys.readouterr().err
 
@@ -168,7 +152,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_prt_serve_runs_gunicorn_and_answers_the_health_check(tmp_path):
+def test_prt_serve_runs_granian_and_answers_the_health_check(tmp_path):
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-c", PRT, "serve", "--port", str(port), "--workers", "1"],
                               env=web_env(tmp_path / "data"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -182,14 +166,14 @@ def test_prt_serve_runs_gunicorn_and_answers_the_health_check(tmp_path):
             except OSError:
                 time.sleep(0.2)
         assert answer is not None, server.stdout.read().decode() if server.poll() is not None else "no answer"
-        assert answer[0] == 200 and answer[1].startswith("gunicorn") and b'"ok"' in answer[2]
+        assert answer[0] == 200 and answer[1] == "granian" and b'"ok"' in answer[2]
     finally:
         server.terminate()
         server.wait(timeout=30)
     log = server.stdout.read().decode()
     started = re.search(r"background worker started \(pid (\d+)\)", log)
     assert started, log  # prt serve runs the job queue's worker beside the web server ...
-    with pytest.raises(ProcessLookupError):  # ... and stops it with gunicorn (no orphan left running)
+    with pytest.raises(ProcessLookupError):  # ... and stops it with the server (no orphan left running)
         for _ in range(100):
             os.kill(int(started.group(1)), 0)
             time.sleep(0.1)

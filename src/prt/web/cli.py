@@ -1,4 +1,4 @@
-"""CLI: ``prt serve`` (migrate, then gunicorn) and ``prt web demo | manage``.
+"""CLI: ``prt serve`` (migrate, then the platform's server, prt.web.server) and ``prt web demo | manage``.
 
 Parses arguments and prints; Django is imported inside the handlers only, so ``prt --help`` stays
 fast. Configuration comes from the environment (prt.web.config, docs/web.md).
@@ -14,23 +14,20 @@ import sys
 from prt.cliargs import print_help
 
 SETTINGS = "prt.web.settings"
-WSGI_APP = "prt.web.wsgi:application"
-#: gunicorn's access log without query strings (%(U)s is the path only): no form values in logs.
-ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
 
 def register(commands, groups) -> None:
     p = commands.add_parser(
-        "serve", help="run the trial platform's web server (applies migrations, then gunicorn)",
-        description="Apply the database migrations, then serve the platform with gunicorn (never "
-                    "Django's development server). The database is SQLite in PRT_DATA_DIR (default "
+        "serve", help="run the trial platform's web server (applies migrations, then granian)",
+        description="Apply the database migrations, then serve the platform with granian (never "
+                    "Django's development server) and its background job worker. The database is SQLite in PRT_DATA_DIR (default "
                     "./prt-data) or PostgreSQL from DATABASE_URL. On a loopback address without PRT_MODE "
                     "it serves plain HTTP (PRT_MODE=local); anywhere else it runs in production mode "
                     "behind a TLS proxy (docs/web.md).")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     p.add_argument("--workers", type=_positive, default=None,
-                   help="gunicorn worker processes (default CPU cores + 1, at most 8)")
+                   help="web worker processes (default CPU cores + 1, at most 8)")
     p.add_argument("--no-worker", action="store_true",
                    help="do not start the background job worker beside the web server (run "
                         "'prt web worker' on its own instead)")
@@ -112,20 +109,11 @@ def choose_mode(host: str, environ) -> str:
     return "local" if is_loopback(host) else "production"
 
 
-def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
-    """The gunicorn command line ``prt serve`` replaces itself with."""
-    bind = f"[{host.strip('[]')}]:{port}" if ":" in host.strip("[]") else f"{host}:{port}"
-    return [sys.executable, "-m", "gunicorn", WSGI_APP, "--config", "python:prt.web.gunicorn_conf",
-            "--bind", bind, "--workers", str(workers),
-            "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
-            "--graceful-timeout", "20", "--timeout", "60"]
-
-
 def default_workers() -> int:
-    """CPU cores + 1 (at most 8). Not gunicorn's 2 x cores + 1 (for workers that mostly wait): a
-    request here is mostly CPU, and on 2 cores five workers preempted each other inside the
-    database's write transaction; three answered 300 diary submissions a second where five
-    managed 245 (docs/benchmarks.md, "Web platform")."""
+    """CPU cores + 1 (at most 8). Not the 2 x cores + 1 usual for workers that mostly wait: a request
+    here is mostly CPU, and on 2 cores five workers preempted each other inside the database's write
+    transaction; three answered 300 diary submissions a second where five managed 245
+    (docs/benchmarks.md, "Web platform")."""
     return min(8, (os.cpu_count() or 1) + 1)
 
 
@@ -167,11 +155,10 @@ def _serve(args) -> int:
           file=sys.stderr)
     if args.no_worker:
         os.environ["PRT_EMBEDDED_WORKER"] = "0"
-    argv = gunicorn_argv(args.host, args.port, args.workers or default_workers())
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execv(argv[0], argv)
-    return 0  # pragma: no cover - execv does not return
+    from prt.web import server
+
+    server.serve(args.host, args.port, args.workers or default_workers())
+    return 0
 
 
 def _demo(args) -> int:

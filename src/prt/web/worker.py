@@ -1,7 +1,7 @@
 """The background worker: Django's task framework (django-tasks, database backend) plus the
 platform's periodic jobs.
 
-``prt web worker`` runs it; ``prt serve`` starts one beside gunicorn (gunicorn_conf.py) unless told
+``prt web worker`` runs it; ``prt serve`` starts one beside the web workers (prt.web.server) unless told
 not to (``--no-worker``, for deployments that run workers on their own machines). Jobs are rows in
 the trial's database, so a job enqueued before a restart of the web or the worker still runs after
 it. Periodic jobs (e-mail reminders) are enqueued at start and then every ``PERIOD_SECONDS``; each

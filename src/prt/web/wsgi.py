@@ -1,4 +1,4 @@
-"""WSGI entry point for gunicorn (``prt serve``): ``prt.web.wsgi:application``."""
+"""WSGI entry point: ``prt.web.wsgi:application`` (``prt serve`` serves it through prt.web.server)."""
 
 import os
 

@@ -2,7 +2,7 @@
 
 The throughput work (docs/benchmarks.md, "Web platform") kept each worker's SQLite connection open
 between requests and queued writers on a file lock; neither may weaken what a 201 means. So: a
-real ``prt serve`` (two gunicorn workers), a participant signs in and submits through the API, every
+real ``prt serve`` (two web workers), a participant signs in and submits through the API, every
 process of the server is killed with SIGKILL right after the answers, and the database file must
 hold each acknowledged rating with its receipt and audit event (WAL, synchronous=FULL).
 """
