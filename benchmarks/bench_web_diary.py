@@ -3,23 +3,24 @@
 Run by hand (not a test):
 
     .venv/bin/python benchmarks/bench_web_diary.py [--database-url postgresql://postgres@127.0.0.1:5432/test]
-        [--participants 10000] [--rate 300] [--seconds 25] [--warmup 3] [--processes 2] [--threads 16]
+        [--participants 10000] [--rate 300] [--seconds 25] [--warmup 3] [--processes 2] [--connections 16]
         [--ceiling] [--in-process] [--workers N]
     .venv/bin/python benchmarks/bench_web_diary.py --writer-queue   (SQLite: the writers' queue vs the busy handler)
 
 A private data folder (and, with ``--database-url``, a private database ``prt_bench_<pid>`` on that
 server, dropped at the end) gets one site with ``--participants`` enrolled participants, each with
 a signed-in session (session cookie + CSRF cookie and header, as a browser holds after signing in).
-``prt serve`` (gunicorn) starts on a free loopback port. The load generator is ``--processes``
-processes x ``--threads`` threads, each with its own keep-alive ``http.client`` connection and its
-own participants, taken in turn; every request is one participant's rating for today at their
+``prt serve`` (granian, prt.web.server) starts on a free loopback port. The load generator is ``--processes``
+processes x ``--connections`` keep-alive connections (one event loop per process, non-blocking
+sockets: it shares the 2 cores with the server, so it is kept lean), each with its own
+participants, taken in turn; every request is one participant's rating for today at their
 site with a new client UUID. With the default 10,000 participants nearly every request is a
 participant's first of the day (``created``: the entry, its audit event and the receipt), as in a
 morning's burst; a participant sent again changes the rating (``changed``, also audited) or not.
 
 Open loop (default): requests are scheduled at ``--rate`` per second in all; a request's latency
 is counted from its scheduled time (so a generator that falls behind shows it as latency, no
-coordinated omission). ``--ceiling``: closed loop, each thread sends as fast as answers come (the
+coordinated omission). ``--ceiling``: closed loop, each connection sends as fast as answers come (the
 server's maximum). Requests/s are counted over ``--seconds`` after ``--warmup`` seconds; any answer
 other than 200/201 is an error (there must be none). Prints a table; figures go in
 docs/benchmarks.md ("Web platform").
@@ -28,73 +29,136 @@ docs/benchmarks.md ("Web platform").
 from __future__ import annotations
 
 import argparse
+import heapq
+import json
 import multiprocessing
 import os
 import random
 import resource
+import selectors
+import socket
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
 from datetime import datetime
-from http.client import HTTPConnection
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from web_bench_common import (HOST, Bench, Login, add_common_arguments, cpu_seconds, cpu_used,  # noqa: E402
                               latency_row, machine, machine_cpu, make_participants, make_site, print_table,
-                              process_tree_cpu_seconds, request, sign_in)
+                              process_tree_cpu_seconds, sign_in)
 
 SITE_TZ = "America/Denver"
 
 
-def _thread(port, logins: list[Login], start: float, stop: float, interval: float | None, offset: float,
-            seed: int, out: list) -> None:
-    """Send ratings for ``logins`` in turn from ``start`` to ``stop`` (monotonic seconds): every
-    ``interval`` seconds after ``start + offset`` (open loop) or back to back (``interval`` None)."""
-    rng = random.Random(seed)
-    zone = ZoneInfo(SITE_TZ)
-    conn = HTTPConnection(HOST, port, timeout=30)
-    n = 0
-    while True:
-        if interval is None:
-            scheduled = time.monotonic()
-        else:
-            scheduled = start + offset + n * interval
-            wait = scheduled - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-        if scheduled >= stop:
-            break
-        login = logins[n % len(logins)]
-        body = {"client_uuid": str(uuid.uuid4()), "date": datetime.now(zone).date().isoformat(),
-                "rating": rng.randint(0, 10)}
-        try:
-            status, content = request(conn, "POST", "/api/diary", login, body)
-            outcome = content[content.rfind(b'"outcome"'):].split(b'"')[3].decode() if status in (200, 201) else ""
-        except Exception as exc:  # a refused or dropped connection is an error of the run
-            status, outcome = 0, type(exc).__name__
-        out.append((scheduled, time.monotonic() - scheduled, status, outcome))
-        n += 1
-    conn.close()
+class _Connection:
+    """One keep-alive connection of the load generator and the request it has in flight."""
+
+    __slots__ = ("index", "logins", "offset", "n", "sock", "scheduled", "buffer", "rng")
+
+    def __init__(self, index: int, logins: list[Login], offset: float, seed: int) -> None:
+        self.index, self.logins, self.offset, self.n, self.sock = index, logins, offset, 0, None
+        self.scheduled, self.buffer, self.rng = 0.0, b"", random.Random(seed)
+
+
+def _request_bytes(port: int, login: Login, rng: random.Random, zone: ZoneInfo) -> bytes:
+    body = json.dumps({"client_uuid": str(uuid.uuid4()), "date": datetime.now(zone).date().isoformat(),
+                       "rating": rng.randint(0, 10)}).encode()
+    head = "".join(f"{k}: {v}\r\n" for k, v in login.headers(json_body=True).items())
+    return (f"POST /api/diary HTTP/1.1\r\nHost: {HOST}:{port}\r\n{head}Content-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+
+
+def _answer(buffer: bytes) -> tuple[int, bytes] | None:
+    """(status, body) once ``buffer`` holds a whole response (Content-Length framed), else None."""
+    end = buffer.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = buffer[:end].lower()
+    at = head.find(b"content-length:")
+    length = int(head[at + 15:head.find(b"\r\n", at) if head.find(b"\r\n", at) > 0 else None]) if at >= 0 else 0
+    if len(buffer) < end + 4 + length:
+        return None
+    return int(buffer[9:12]), buffer[end + 4:end + 4 + length]
 
 
 def _process(port, logins, start, stop, interval, offsets, seed, queue) -> None:
-    threads, results = [], []
-    per_thread = [logins[i::len(offsets)] for i in range(len(offsets))]
-    for i, offset in enumerate(offsets):
-        out: list = []
-        results.append(out)
-        threads.append(threading.Thread(target=_thread, args=(port, per_thread[i], start, stop, interval, offset,
-                                                               seed * 1000 + i, out)))
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    """One process of the load generator: ``len(offsets)`` keep-alive connections driven by one
+    event loop (non-blocking sockets), not a thread each, so the generator takes as little of the
+    machine's CPU as it can (it shares the 2 cores with the server it measures). Connection ``i``
+    sends its participants' ratings in turn every ``interval`` seconds after ``start + offsets[i]``
+    (open loop: a late answer delays the next send, and the delay counts as latency from the
+    scheduled time) or back to back (``interval`` None), until ``stop``."""
+    zone = ZoneInfo(SITE_TZ)
+    selector = selectors.DefaultSelector()
+    conns = [_Connection(i, logins[i::len(offsets)], offset, seed * 1000 + i) for i, offset in enumerate(offsets)]
+    out: list = []
+    idle = [(start + c.offset, i) for i, c in enumerate(conns)]  # (when to send, connection) heap
+    heapq.heapify(idle)
+    busy = 0
+
+    def send(c: _Connection, scheduled: float) -> None:
+        if c.sock is None:
+            c.sock = socket.create_connection((HOST, port), timeout=30)
+            c.sock.setblocking(False)
+            c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            selector.register(c.sock, selectors.EVENT_READ, c)
+        c.scheduled, c.buffer = scheduled, b""
+        c.sock.sendall(_request_bytes(port, c.logins[c.n % len(c.logins)], c.rng, zone))
+
+    def finish(c: _Connection, status: int, outcome: str) -> None:
+        out.append((c.scheduled, time.monotonic() - c.scheduled, status, outcome))
+        c.n += 1
+        nxt = time.monotonic() if interval is None else start + c.offset + c.n * interval
+        if nxt < stop:
+            heapq.heappush(idle, (nxt, c.index))
+
+    def drop(c: _Connection) -> None:
+        if c.sock is not None:
+            selector.unregister(c.sock)
+            c.sock.close()
+            c.sock = None
+
+    while idle or busy:
+        now = time.monotonic()
+        while idle and idle[0][0] <= now:
+            when, i = heapq.heappop(idle)
+            try:
+                send(conns[i], when)
+                busy += 1
+            except OSError as exc:  # a refused connection is an error of the run
+                drop(conns[i])
+                finish(conns[i], 0, type(exc).__name__)
+        timeout = max(0.0, idle[0][0] - time.monotonic()) if idle else 1.0
+        for key, _ in selector.select(timeout if busy else min(timeout, 1.0)):
+            c = key.data
+            try:
+                chunk = c.sock.recv(65536)
+            except OSError as exc:
+                chunk, error = b"", type(exc).__name__
+            else:
+                error = "ConnectionClosed"
+            if not chunk:  # closed by the server mid-request: an error of the run
+                drop(c)
+                busy -= 1
+                finish(c, 0, error)
+                continue
+            c.buffer += chunk
+            answer = _answer(c.buffer)
+            if answer is None:
+                continue
+            status, content = answer
+            outcome = content[content.rfind(b'"outcome"'):].split(b'"')[3].decode() if status in (200, 201) else ""
+            if b"connection: close" in c.buffer[:c.buffer.find(b"\r\n\r\n")].lower():
+                drop(c)
+            busy -= 1
+            finish(c, status, outcome)
+    for c in conns:
+        drop(c)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    queue.put(([r for out in results for r in out], usage.ru_utime + usage.ru_stime))
+    queue.put((out, usage.ru_utime + usage.ru_stime))
 
 
 def run_load(port: int, logins: list[Login], *, rate: float | None, seconds: float, warmup: float, processes: int,
@@ -130,7 +194,13 @@ def run_load(port: int, logins: list[Login], *, rate: float | None, seconds: flo
     ok = [r for r in window if r[2] in (200, 201)]
     errors = Counter(r[2] if r[2] else r[3] for r in window if r[2] not in (200, 201))
     answered = max(1, len(done_in_window))
-    return {"sent": len(window), "answered_per_s": len(done_in_window) / seconds,
+    timeline = []  # per second of the window: requests scheduled, their p99 and slowest latency (ms)
+    for second in range(int(seconds)):
+        lats = sorted(r[1] for r in window if start + warmup + second <= r[0] < start + warmup + second + 1)
+        if lats:
+            timeline.append((second, len(lats), 1000 * lats[min(len(lats) - 1, int(0.99 * len(lats)))],
+                             1000 * lats[-1]))
+    return {"timeline": timeline, "sent": len(window), "answered_per_s": len(done_in_window) / seconds,
             "latency": latency_row([r[1] for r in ok]), "errors": dict(errors),
             "outcomes": dict(Counter(r[3] for r in ok)), "server_cpu_ms": 1000 * (cpu_stop - cpu_start) / answered,
             "db_cpu_ms": 1000 * cpu_used(db_start, db_stop) / answered, "client_cpu_s": client_cpu, "all": len(rows),
@@ -178,7 +248,7 @@ def _submit_loop(people, count: int, think: float, queued: bool, out) -> None:
 
 
 def writer_queue_comparison(people, processes: int = 5, count: int = 200, think: float = 0.005) -> list[list]:
-    """SQLite: ``processes`` processes (as gunicorn's workers) submit through
+    """SQLite: ``processes`` processes (as the server's workers) submit through
     ``diary.services.submit_rating`` in a loop, ``think`` seconds apart, with and without the writers'
     queue (diary/writers.py); a submission's time includes waiting for the write lock."""
     from django.db import connections
@@ -240,8 +310,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=25.0, help="measured seconds (at least 20 for the figure)")
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=16, help="threads (connections) per process")
+    parser.add_argument("--connections", type=int, default=16, help="keep-alive connections per process")
     parser.add_argument("--ceiling", action="store_true", help="also a closed-loop phase: the server's maximum")
+    parser.add_argument("--timeline", action="store_true",
+                        help="also print each second of the window: requests, p99 and slowest latency")
     parser.add_argument("--max-requests", type=int, default=100_000, help="refuse a rate x time above this")
     parser.add_argument("--in-process", action="store_true",
                         help="also time submissions through Django's handler in this process (CPU ms each, "
@@ -270,9 +342,9 @@ def main(argv=None) -> int:
         costs = in_process_cost(logins[-1000:]) if args.in_process else []
         connections.close_all()  # the load generator forks: no shared database connection
         base = bench.serve(args.workers)
-        print(f"database: {bench.database}; server: {base} (prt serve, gunicorn); "
-              f"{args.participants} participants signed in; load {args.processes} processes x {args.threads} threads")
-        # Prime every gunicorn worker (its first requests import the URL tree and the API's schemas),
+        print(f"database: {bench.database}; server: {base} (prt serve, granian); "
+              f"{args.participants} participants signed in; load {args.processes} processes x {args.connections} connections")
+        # Prime every web worker (its first requests import the URL tree and the API's schemas),
         # then measure; the priming requests are ordinary submissions, counted in the database check.
         spare = logins[-1000:] if len(logins) > 2000 else logins  # priming and --in-process use these
         measured = logins[:-1000] if len(logins) > 2000 else logins
@@ -282,7 +354,7 @@ def main(argv=None) -> int:
         results = []
         for k, (name, rate) in enumerate(phases):
             r = run_load(bench.port, measured, rate=rate, seconds=args.seconds, warmup=args.warmup,
-                         processes=args.processes, threads=args.threads, server_pid=bench.server.pid,
+                         processes=args.processes, threads=args.connections, server_pid=bench.server.pid,
                          db_pids=bench.database_backend_pids, phase=k + 1)
             results.append((name, rate, r))
         check = check_database(sum(r["latency"]["n"] for _, _, r in results))
@@ -304,6 +376,9 @@ def main(argv=None) -> int:
         print(f"    CPU in use during the window (cores of {os.cpu_count()}): machine {r['machine_cores']:.2f}, "
               f"web server {r['server_cores']:.2f}" + (f", PostgreSQL {r['db_cores']:.2f}" if bench.database_name else "")
               + f", load generator about {r['client_cpu_s'] / (args.seconds + args.warmup):.2f}; the rest is other work")
+        if args.timeline:
+            print("    second: requests p99/max ms  " + "  ".join(f"{t}: {n} {p99:.0f}/{top:.0f}"
+                                                             for t, n, p99, top in r["timeline"]))
     if costs:
         print(f"  in process (Django's handler, no HTTP, one at a time): CPU {min(costs):.2f} ms per submission at "
               f"best, {sorted(costs)[len(costs) // 2]:.2f} median of {len(costs)} rounds of 200")

@@ -16,7 +16,7 @@ definition and scored by ``prt.instruments.score``; a coordinator of the site.
 Measured: (1) in this process, the Django test client's ``GET`` (the whole middleware stack, the
 view, the queries and the template: what the server spends), ``--repeats`` times after two
 warm-up requests, with the number of queries; (2) unless ``--no-http``, the same pages through
-``prt serve`` (gunicorn) on loopback. Pages: the participant's home ``/`` (today's form, the
+``prt serve`` (granian) on loopback. Pages: the participant's home ``/`` (today's form, the
 365-point pain chart and its table, questionnaire tasks and score charts) and the coordinator's
 due list ``/coordinator/visits/sites/SITE/`` (every open participant's visits), if the visits app
 has that page. Target (issue): each under 100 ms at the server. Figures go in docs/benchmarks.md.
@@ -215,7 +215,7 @@ def in_process(path: str, login, repeats: int) -> dict:
 
 def over_http(port: int, path: str, login, repeats: int, workers: int) -> dict:
     conn = HTTPConnection(HOST, port, timeout=30)
-    for _ in range(10 * workers):  # each gunicorn worker's first requests import and warm its caches
+    for _ in range(10 * workers):  # each web worker's first requests import and warm its caches
         status, _ = request(conn, "GET", path, login)
         assert status == 200, (path, status)
     times = []
@@ -260,7 +260,7 @@ def main(argv=None) -> int:
             bench.serve(args.workers)
             for name, path, login in pages:
                 r = over_http(bench.port, path, login, args.repeats, args.workers or default_workers())
-                rows.append([name, "HTTP (gunicorn)", r["p50"], r["p95"], r["max"], "", ""])
+                rows.append([name, "HTTP (granian)", r["p50"], r["p95"], r["max"], "", ""])
             bench.stop_server()
     print(f"\nServer-side render, {args.participants:,} participants x {args.days} days of diary, {bench.database}, "
           f"{args.repeats} requests each")

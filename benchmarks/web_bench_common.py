@@ -40,7 +40,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                              "its own database prt_bench_<pid> there and drops it afterwards "
                              "(default: SQLite in a temporary data folder)")
     parser.add_argument("--workers", type=int, default=None,
-                        help="gunicorn workers (default: prt serve's own default, 2 x cores + 1)")
+                        help="web workers (default: prt serve's own default, cores + 1)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (and print it)")
 
 
@@ -145,7 +145,7 @@ class Bench:
 
     # ------------------------------------------------------------------ the server
     def serve(self, workers: int | None = None, timeout: float = 60) -> str:
-        """Start ``prt serve`` (migrate, then gunicorn) on a free loopback port; its base URL."""
+        """Start ``prt serve`` (migrate, then granian) on a free loopback port; its base URL."""
         self.port = free_port()
         argv = [sys.executable, "-m", "prt", "serve", "--host", HOST, "--port", str(self.port)]
         if workers:
@@ -169,7 +169,7 @@ class Bench:
         raise RuntimeError("prt serve did not answer /healthz in time")
 
     def stop_server(self) -> None:
-        """SIGTERM to the gunicorn master this benchmark started (graceful), SIGKILL if it lingers."""
+        """SIGTERM to the server this benchmark started (graceful), SIGKILL if it lingers."""
         server, self.server = self.server, None
         if server is None or server.poll() is not None:
             return
