@@ -235,11 +235,11 @@ def sign_in(users, *, verified_staff: bool = False) -> list[Login]:
     page. The CSRF cookie is a random 32-character secret, which Django accepts as cookie and header."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import transaction
     from django.utils.crypto import get_random_string
 
     from prt.web.accounts import twofactor
+    from prt.web.accounts.sessions import SessionStore
 
     logins = []
     with transaction.atomic():

@@ -13,6 +13,7 @@ from prt.web.reminders import views as reminders_views
 
 urlpatterns = [
     path("", diary_views.home, name="home"),
+    path("api/", api.urls),  # early: the diary API is the busiest path, and Django tries patterns in order
     path("diary/", diary_views.submit, name="diary-submit"),
     path("coordinator/visits/", include("prt.web.visits.urls")),
     path("coordinator/reminders/", include("prt.web.reminders.urls")),
@@ -29,6 +30,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/two-factor/", TwoFactorView.as_view(), name="two-factor"),
     path("healthz", views.healthz, name="healthz"),
-    path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

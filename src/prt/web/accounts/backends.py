@@ -47,7 +47,7 @@ class ThrottledModelBackend(ModelBackend):
     def get_user(self, user_id):
         from prt.web.accounts.twofactor import STAFF_ROLES
 
-        found = loading.load_user(user_id, STAFF_ROLES)
+        found = loading.take(user_id) or loading.load_user(user_id, STAFF_ROLES)  # read with the session, else now
         if found is None:
             return None
         user, holds_staff_role = found

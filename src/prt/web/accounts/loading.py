@@ -10,6 +10,7 @@ compares the result with the ORM's for every kind of user on SQLite and PostgreS
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,8 +22,13 @@ from prt.web.sqlrows import Columns
 
 
 @dataclass(frozen=True)
-class _Plan:
-    sql: str
+class UserColumns:
+    """The user, their participant record and its site, and the staff-role flag, as columns of a
+    statement that has the user as ``u``: what to select (its parameters: the staff roles), the
+    joins to add after ``u``, and how to read a row's slice back (:func:`read_user`)."""
+
+    selected: str
+    joins: str
     models: tuple[Columns, ...]    # user, participant, site: their columns in this order
 
 
@@ -31,7 +37,7 @@ def _participant_model():
 
 
 @lru_cache(maxsize=8)
-def _plan(using: str, staff_roles: tuple[str, ...]) -> _Plan:
+def user_columns(using: str, staff_roles: tuple[str, ...]) -> UserColumns:
     connection = connections[using]
     q = connection.ops.quote_name
     participant = _participant_model()
@@ -41,14 +47,38 @@ def _plan(using: str, staff_roles: tuple[str, ...]) -> _Plan:
     roles = ", ".join(["%s"] * len(staff_roles))
     staff = (f"EXISTS (SELECT 1 FROM {q(Membership._meta.db_table)} m WHERE m.{q(Membership.user.field.column)} = "
              f"u.{q(User._meta.pk.column)} AND m.{q(Membership.role.field.column)} IN ({roles}))")
-    sql = (f"SELECT {', '.join(user.selected + participant_m.selected + site.selected)}, {staff} "
-           f"FROM {q(User._meta.db_table)} u "
-           f"LEFT OUTER JOIN {q(participant._meta.db_table)} p ON p.{q(participant.user.field.column)} = "
-           f"u.{q(User._meta.pk.column)} "
-           f"LEFT OUTER JOIN {q(Site._meta.db_table)} s ON s.{q(Site._meta.pk.column)} = "
-           f"p.{q(participant.site.field.column)} "
-           f"WHERE u.{q(User._meta.pk.column)} = %s")
-    return _Plan(sql, (user, participant_m, site))
+    joins = (f"LEFT OUTER JOIN {q(participant._meta.db_table)} p ON p.{q(participant.user.field.column)} = "
+             f"u.{q(User._meta.pk.column)} "
+             f"LEFT OUTER JOIN {q(Site._meta.db_table)} s ON s.{q(Site._meta.pk.column)} = "
+             f"p.{q(participant.site.field.column)}")
+    return UserColumns(f"{', '.join(user.selected + participant_m.selected + site.selected)}, {staff}", joins,
+                       (user, participant_m, site))
+
+
+def read_user(row, columns: UserColumns, using: str, connection) -> tuple[User, bool] | None:
+    """The (user, holds a staff role) of ``row``, the slice of a statement's row that ``columns``
+    selected; None when its user part is NULL (a LEFT JOIN that found no user)."""
+    row, start, instances = list(row), 0, []
+    for spec in columns.models:
+        end = start + len(spec.attnames)
+        instances.append(spec.instance(row[start:end], using, connection))
+        start = end
+    user, participant, site = instances
+    if user is None:
+        return None
+    User.participant.related.set_cached_value(user, participant)
+    if participant is not None:
+        type(participant).site.field.set_cached_value(participant, site)
+        type(participant).user.field.set_cached_value(participant, user)
+    return user, bool(row[-1])
+
+
+@lru_cache(maxsize=8)
+def _sql(using: str, staff_roles: tuple[str, ...]) -> str:
+    q = connections[using].ops.quote_name
+    columns = user_columns(using, staff_roles)
+    return (f"SELECT {columns.selected} FROM {q(User._meta.db_table)} u {columns.joins} "
+            f"WHERE u.{q(User._meta.pk.column)} = %s")
 
 
 def load_user(user_id, staff_roles: tuple[str, ...], using: str = DEFAULT_DB_ALIAS) -> tuple[User, bool] | None:
@@ -62,20 +92,29 @@ def load_user(user_id, staff_roles: tuple[str, ...], using: str = DEFAULT_DB_ALI
     low, high = connection.ops.integer_field_range(User._meta.pk.get_internal_type())
     if pk is None or (low is not None and pk < low) or (high is not None and pk > high):
         return None  # as the ORM answers an id outside the column's range: no row
-    plan = _plan(using, tuple(staff_roles))
     with connection.cursor() as cursor:
-        cursor.execute(plan.sql, [*staff_roles, pk])
+        cursor.execute(_sql(using, tuple(staff_roles)), [*staff_roles, pk])
         row = cursor.fetchone()
-    if row is None:
-        return None
-    row, start, instances = list(row), 0, []
-    for spec in plan.models:
-        end = start + len(spec.attnames)
-        instances.append(spec.instance(row[start:end], using, connection))
-        start = end
-    user, participant, site = instances
-    User.participant.related.set_cached_value(user, participant)
-    if participant is not None:
-        type(participant).site.field.set_cached_value(participant, site)
-        type(participant).user.field.set_cached_value(participant, user)
-    return user, bool(row[-1])
+    return None if row is None else read_user(row, user_columns(using, tuple(staff_roles)), using, connection)
+
+
+# ------------------------------------------------------------------ the user read with the session
+_offered = threading.local()
+
+
+def offer(user_id, found: tuple[User, bool]) -> None:
+    """The user the session's row came with (accounts/sessions.py), for :func:`take` in this request."""
+    _offered.value = (str(user_id), found)
+
+
+def take(user_id) -> tuple[User, bool] | None:
+    """What :func:`offer` left for ``user_id`` (the id the session's data names), once; None when
+    nothing was offered or it was another user's."""
+    value = getattr(_offered, "value", None)
+    _offered.value = None
+    return value[1] if value is not None and value[0] == str(user_id) else None
+
+
+def forget(**_) -> None:
+    """Drop an offer nobody took (connected to ``request_finished``): it lives one request at most."""
+    _offered.value = None

@@ -11,6 +11,7 @@ import zoneinfo
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -93,3 +94,22 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username}: {self.failures} failure(s)"
+
+
+class Session(AbstractBaseSession):
+    """Django's database session with the signed-in user's id beside its data, so the session and
+    its user are read in one statement on every request (accounts/sessions.py; Django's documented
+    way to extend the database store: docs.djangoproject.com/en/5.2/topics/http/sessions/
+    #extending-database-backed-session-engines). The data stays the source of truth: the user
+    read with the row is used only when its id is the one the data names."""
+
+    #: Without a database constraint: a session saved after its user was deleted must not fail; the
+    #: id then finds no user and the request is anonymous.
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                             editable=False, db_constraint=False)
+
+    @classmethod
+    def get_session_store_class(cls):
+        from prt.web.accounts.sessions import SessionStore
+
+        return SessionStore
