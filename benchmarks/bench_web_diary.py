@@ -76,9 +76,10 @@ def _answer(buffer: bytes) -> tuple[int, bytes] | None:
     end = buffer.find(b"\r\n\r\n")
     if end < 0:
         return None
-    head = buffer[:end].lower()
-    at = head.find(b"content-length:")
-    length = int(head[at + 15:head.find(b"\r\n", at) if head.find(b"\r\n", at) > 0 else None]) if at >= 0 else 0
+    length = 0
+    for line in buffer[:end].lower().split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            length = int(line[15:])
     if len(buffer) < end + 4 + length:
         return None
     return int(buffer[9:12]), buffer[end + 4:end + 4 + length]

@@ -1,9 +1,9 @@
 """Model instances from hand-written SQL rows, exactly as a queryset makes them.
 
 For the statements on every request's path that are written once per database instead of
-compiled by Django's query compiler on every request: the session and the signed-in user
-(docs/benchmarks.md, "Web platform"; the diary's entry lookup uses Django's own ``raw()``). Each column is converted by the converters the
-ORM's compiler applies (``connection.ops.get_db_converters`` and the field's own: SQLite's text
+compiled by Django's query compiler on every request: the session with its signed-in user, and
+the diary submission's lock with the day's entry (docs/benchmarks.md, "Web platform"). Each
+column is converted by the converters the ORM's compiler applies (``connection.ops.get_db_converters`` and the field's own: SQLite's text
 dates and integer booleans) and the instance is made by ``Model.from_db``.
 """
 

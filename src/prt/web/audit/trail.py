@@ -44,24 +44,24 @@ def event(actor, action: str, instance: models.Model, changes: dict[str, list], 
     return new
 
 
-@lru_cache(maxsize=8)
-def _insert_sql(using: str) -> str:
-    q = connections[using].ops.quote_name
-    return (f"INSERT INTO {q(AuditEvent._meta.db_table)} ({', '.join(q(f.column) for f in _STORED)}) "
-            f"VALUES ({', '.join(['%s'] * len(_STORED))})")
-
-
 #: The columns an insert writes: every concrete field but the database's own id.
 _STORED = tuple(f for f in AuditEvent._meta.concrete_fields if not f.primary_key)
 
 
+@lru_cache(maxsize=8)
+def _insert_sql(using: str) -> str:
+    q = connections[using].ops.quote_name
+    return (f"INSERT INTO {q(AuditEvent._meta.db_table)} ({', '.join(q(f.column) for f in _STORED)}) "
+            f"VALUES ({', '.join(['%s'] * len(_STORED))}) RETURNING {q(AuditEvent._meta.pk.column)}")
+
+
 def insert_statement(new: AuditEvent, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
-    """The INSERT of ``new`` (without RETURNING) and its parameters: each value through its field's
-    ``pre_save`` and ``get_db_prep_save``, as Django's insert compiler prepares them.
+    """The INSERT of ``new`` (``RETURNING`` its id) and its parameters: each value through its
+    field's ``pre_save`` and ``get_db_prep_save``, as Django's insert compiler prepares them.
 
     Why not ``AuditEvent.objects.create``: every audited change goes through here, the diary's
     300 submissions a second among them, and compiling the insert cost more CPU than running it
-    (docs/benchmarks.md, "Web platform"); tests/web/audit/test_append_only.py compares the rows."""
+    (docs/benchmarks.md, "Web platform"); tests/web/audit/test_trail.py compares the rows."""
     connection = connections[using]
     return _insert_sql(using), [f.get_db_prep_save(f.pre_save(new, True), connection) for f in _STORED]
 
@@ -77,8 +77,6 @@ def record(actor, action: str, instance: models.Model, changes: dict[str, list],
            using: str = DEFAULT_DB_ALIAS) -> AuditEvent:
     """Append one event about ``instance`` (call inside the transaction that made the change)."""
     new = event(actor, action, instance, changes, reason)
-    sql, params = insert_statement(new, using)
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(AuditEvent._meta.pk.column)}", params)
+    with connections[using].cursor() as cursor:
+        cursor.execute(*insert_statement(new, using))
         return stored(new, cursor.fetchone()[0], using)

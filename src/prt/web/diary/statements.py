@@ -118,22 +118,21 @@ def new_entry(participant_pk: int, day: date, rating: int, now: datetime, locked
               using: str = DEFAULT_DB_ALIAS) -> PainRating:
     """A new entry for the day. Where the lock drew its id (PostgreSQL) it is not stored yet
     (``_state.adding``): :func:`insert_receipt` stores it with the receipt. Elsewhere it is stored
-    now and returned as the ORM's ``create`` returns it."""
-    values = [participant_pk, day, rating, now, now]  # ENTRY_FIELDS' order, after the id
-    attnames = [f.attname for f in PainRating._meta.concrete_fields]
-    if locked.new_entry_id is not None:
-        return PainRating(**dict(zip(attnames, [locked.new_entry_id, *values])))
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(statements(using).insert_entry, _entry_params(values, connection))
-        pk = cursor.fetchone()[0]
-    return PainRating.from_db(using, attnames, [pk, *values])
+    now, its id the database's, as the ORM's ``create`` leaves it."""
+    entry = PainRating(id=locked.new_entry_id, participant_id=participant_pk, day=day, rating=rating,
+                       created_at=now, updated_at=now)
+    if locked.new_entry_id is None:
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(statements(using).insert_entry, _entry_params(entry, ENTRY_FIELDS[1:], connection))
+            entry.pk = cursor.fetchone()[0]
+        entry._state.adding, entry._state.db = False, using
+    return entry
 
 
-def _entry_params(values: list, connection) -> list:
-    participant_pk, day, rating, created, updated = values
-    return [participant_pk, _prep(PainRating, "day", day, connection), rating,
-            _prep(PainRating, "created_at", created, connection), _prep(PainRating, "updated_at", updated, connection)]
+def _entry_params(entry: PainRating, fields: tuple[str, ...], connection) -> list:
+    return [_prep(PainRating, name, getattr(entry, PainRating._meta.get_field(name).attname), connection)
+            for name in fields]
 
 
 def insert_receipt(client_uuid: uuid.UUID, participant_pk: int, entry: PainRating, rating: int, now: datetime,
@@ -147,12 +146,9 @@ def insert_receipt(client_uuid: uuid.UUID, participant_pk: int, entry: PainRatin
                _prep(DiarySubmission, "received_at", now, connection)]
     parts: list[tuple[str, str, list]] = []  # (name, statement, parameters) in order
     if entry._state.adding:
-        parts.append(("entry", found.insert_entry, [entry.pk, *_entry_params(
-            [entry.participant_id, entry.day, entry.rating, entry.created_at, entry.updated_at], connection)]))
-    returning = f" RETURNING {connection.ops.quote_name(AuditEvent._meta.pk.column)}"
+        parts.append(("entry", found.insert_entry, _entry_params(entry, ENTRY_FIELDS, connection)))
     if audit is not None:
-        event_sql, event_params = trail.insert_statement(audit, using)
-        parts.append(("audited", event_sql + returning, event_params))
+        parts.append(("audited", *trail.insert_statement(audit, using)))
     parts.append(("receipt", found.insert_receipt, receipt))
     event_pk = None
     with connection.cursor() as cursor:
