@@ -27,7 +27,7 @@ def _create(participant, day, rating, now, key, actor=None) -> tuple[PainRating,
     """What a created submission stores: the entry, its audit event and the receipt."""
     locked = statements.lock_participant(participant.pk, day)
     assert locked.entry is None
-    entry = statements.new_entry(participant.pk, day, rating, now, locked)
+    entry = statements.new_entry(participant.pk, day, rating, now)
     event = trail.event(actor, "create", entry, trail.diff(None, trail.snapshot(entry)))
     statements.insert_receipt(key, participant.pk, entry, rating, now, audit=event)
     return entry, event
@@ -70,7 +70,7 @@ def test_the_lock_reads_the_status_the_site_s_time_zone_and_only_that_participan
     theirs = PainRating.objects.create(participant=world.b, day=day, rating=3)
     assert statements.lock_participant(world.a.pk, day).entry is None
     mine = statements.lock_participant(world.b.pk, day)
-    assert mine.entry.pk == theirs.pk and mine.new_entry_id is None  # an id is drawn only for a new entry
+    assert mine.entry.pk == theirs.pk
 
 
 def test_a_new_entry_its_audit_event_and_receipt_are_stored_together_or_not_at_all(world):
@@ -92,8 +92,8 @@ def test_the_database_s_constraints_still_refuse(world):
     entry, _ = _create(world.a, date(2026, 3, 10), 4, now, uuid.uuid4())
 
     def a_second_entry_for_the_day():
-        locked = statements.lock_participant(world.a.pk, date(2026, 3, 11))
-        duplicate = statements.new_entry(world.a.pk, date(2026, 3, 10), 5, now, locked)
+        statements.lock_participant(world.a.pk, date(2026, 3, 11))
+        duplicate = statements.new_entry(world.a.pk, date(2026, 3, 10), 5, now)
         statements.insert_receipt(uuid.uuid4(), world.a.pk, duplicate, 5, now)
 
     def out_of_range():

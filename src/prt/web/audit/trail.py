@@ -48,11 +48,16 @@ def event(actor, action: str, instance: models.Model, changes: dict[str, list], 
 _STORED = tuple(f for f in AuditEvent._meta.concrete_fields if not f.primary_key)
 
 
-@lru_cache(maxsize=8)
-def _insert_sql(using: str) -> str:
+@lru_cache(maxsize=16)
+def insert_sql(using: str = DEFAULT_DB_ALIAS, source: str | None = None) -> str:
+    """The INSERT of one event (``RETURNING`` its id), its values the parameters of
+    :func:`insert_statement`; with ``source`` (a table or WITH query's name) one row per row of
+    ``source``: none when it has none (the diary's first rating of a day, ``diary/statements``)."""
     q = connections[using].ops.quote_name
+    values = ", ".join(["%s"] * len(_STORED))
+    rows = f"VALUES ({values})" if source is None else f"SELECT {values} FROM {source}"
     return (f"INSERT INTO {q(AuditEvent._meta.db_table)} ({', '.join(q(f.column) for f in _STORED)}) "
-            f"VALUES ({', '.join(['%s'] * len(_STORED))}) RETURNING {q(AuditEvent._meta.pk.column)}")
+            f"{rows} RETURNING {q(AuditEvent._meta.pk.column)}")
 
 
 def insert_statement(new: AuditEvent, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
@@ -63,7 +68,7 @@ def insert_statement(new: AuditEvent, using: str = DEFAULT_DB_ALIAS) -> tuple[st
     300 submissions a second among them, and compiling the insert cost more CPU than running it
     (docs/benchmarks.md, "Web platform"); tests/web/audit/test_trail.py compares the rows."""
     connection = connections[using]
-    return _insert_sql(using), [f.get_db_prep_save(f.pre_save(new, True), connection) for f in _STORED]
+    return insert_sql(using), [f.get_db_prep_save(f.pre_save(new, True), connection) for f in _STORED]
 
 
 def stored(new: AuditEvent, pk: int, using: str = DEFAULT_DB_ALIAS) -> AuditEvent:

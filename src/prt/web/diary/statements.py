@@ -11,18 +11,21 @@ tests/web/diary/test_statements.py compares the rows with the ORM's on SQLite an
 
 from __future__ import annotations
 
+import os
+import threading
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 
 from prt.web.accounts.models import Site
 from prt.web.audit import trail
 from prt.web.audit.models import AuditEvent
 from prt.web.diary.models import DiarySubmission, PainRating
-from prt.web.participants.models import Participant
+from prt.web.participants.models import DIARY_STATUSES, Participant
 from prt.web.sqlrows import Columns
 
 ENTRY_FIELDS = ("id", "participant", "day", "rating", "created_at", "updated_at")
@@ -33,8 +36,7 @@ RECEIPT_FIELDS = ("client_uuid", "participant", "entry", "rating", "received_at"
 class Statements:
     #: The participant's status, their site's time zone and their entry for a day (its columns,
     #: NULL when there is none), in one statement; the participant's row locked where the database
-    #: has row locks (PostgreSQL), so one participant's submissions are serialized. Where
-    #: ``together``, also the id a new entry will have (drawn from its sequence when there is none).
+    #: has row locks (PostgreSQL), so one participant's submissions are serialized.
     lock: str
     #: How to read the entry's columns of ``lock``'s row back into a PainRating.
     entry: Columns
@@ -43,8 +45,16 @@ class Statements:
     #: A receipt (its primary key is the client UUID: a retry fails here).
     insert_receipt: str
     #: Whether a new entry, its audit event and the receipt go to the database as one statement
-    #: (PostgreSQL's data-modifying WITH: one round trip instead of three).
+    #: (PostgreSQL's data-modifying WITH: one round trip instead of three); a new entry's id is then
+    #: drawn ahead (:data:`ENTRY_IDS`).
     together: bool
+    #: Where ``together``: a day's first rating as one statement outside any transaction
+    #: (:func:`create_first_of_day`): the participant's row locked while their diary is open, the
+    #: entry unless the day has one, and then its audit event and the receipt; one column, the
+    #: audit event's id, NULL when nothing was stored. None elsewhere.
+    create_first: str | None
+    #: Where ``together``: ``ENTRY_IDS.BLOCK`` new ids from the entries' sequence.
+    draw_ids: str | None
 
 
 def _column(model, name: str) -> str:
@@ -59,9 +69,6 @@ def statements(using: str = DEFAULT_DB_ALIAS) -> Statements:
     participant, site, table = q(Participant._meta.db_table), q(Site._meta.db_table), q(PainRating._meta.db_table)
     entry = Columns.of(PainRating, "e", connection)
     selected = [f"p.{q(_column(Participant, 'status'))}", f"s.{q(_column(Site, 'timezone'))}", *entry.selected]
-    if together:  # evaluated only when the day has no entry (CASE), so a change draws no id
-        selected.append(f"CASE WHEN e.{q(PainRating._meta.pk.column)} IS NULL THEN nextval(pg_get_serial_sequence("
-                        f"'{table}', '{PainRating._meta.pk.column}')) END")
     lock = (f"SELECT {', '.join(selected)} "
             f"FROM {participant} p INNER JOIN {site} s ON s.{q(Site._meta.pk.column)} = p.{q(_column(Participant, 'site'))} "
             f"LEFT JOIN {table} e ON e.{q(_column(PainRating, 'participant'))} = "
@@ -79,9 +86,60 @@ def statements(using: str = DEFAULT_DB_ALIAS) -> Statements:
         insert_entry = (f"INSERT INTO {table} ({', '.join(entry_columns[1:])}) "
                         f"VALUES ({', '.join(['%s'] * (len(ENTRY_FIELDS) - 1))}) RETURNING {entry_columns[0]}")
     receipt_columns = ", ".join(q(_column(DiarySubmission, f)) for f in RECEIPT_FIELDS)
-    insert_receipt = (f"INSERT INTO {q(DiarySubmission._meta.db_table)} ({receipt_columns}) "
-                      f"VALUES ({', '.join(['%s'] * len(RECEIPT_FIELDS))})")
-    return Statements(lock, entry, insert_entry, insert_receipt, together)
+    receipt_table = q(DiarySubmission._meta.db_table)
+    insert_receipt = f"INSERT INTO {receipt_table} ({receipt_columns}) VALUES ({', '.join(['%s'] * len(RECEIPT_FIELDS))})"
+    create_first = draw_ids = None
+    if together:
+        pk = q(Participant._meta.pk.column)
+        event_pk = q(AuditEvent._meta.pk.column)
+        create_first = (
+            f"WITH open AS (SELECT {pk} FROM {participant} WHERE {pk} = %s AND "
+            f"{q(_column(Participant, 'status'))} IN ({', '.join(['%s'] * len(DIARY_STATUSES))}) FOR UPDATE), "
+            f"entry AS (INSERT INTO {table} ({', '.join(entry_columns)}) "
+            f"SELECT {', '.join(['%s'] * len(ENTRY_FIELDS))} FROM open ON CONFLICT DO NOTHING RETURNING {entry_columns[0]}), "
+            f"audited AS ({trail.insert_sql(using, source='entry')}), "
+            f"receipt AS (INSERT INTO {receipt_table} ({receipt_columns}) "
+            f"SELECT {', '.join(['%s'] * len(RECEIPT_FIELDS))} FROM entry) "
+            f"SELECT (SELECT {event_pk} FROM audited)")
+        draw_ids = (f"SELECT nextval(pg_get_serial_sequence('{table}', '{PainRating._meta.pk.column}')) "
+                    f"FROM generate_series(1, {EntryIds.BLOCK})")
+    return Statements(lock, entry, insert_entry, insert_receipt, together, create_first, draw_ids)
+
+
+class EntryIds:
+    """New entries' ids drawn from their sequence ahead of use, :data:`BLOCK` at a time, in each
+    process (PostgreSQL): a day's first rating is then one statement with its audit event, whose
+    ``changes`` name the entry's id (as the ORM's pooled sequence optimizers do, e.g. Hibernate's
+    ``allocationSize``). Ids stay unique (each is drawn from the sequence once); an id drawn but
+    not stored leaves a gap, as a rolled-back insert does. A forked process starts with none."""
+
+    BLOCK = 32
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: dict[str, list[int]] = {}
+
+    def take(self, using: str = DEFAULT_DB_ALIAS) -> int:
+        with self._lock:
+            ids = self._ids.get(using)
+            if ids:
+                return ids.pop()
+        with connections[using].cursor() as cursor:
+            cursor.execute(statements(using).draw_ids)
+            drawn = sorted(row[0] for row in cursor.fetchall())
+        with self._lock:  # the smallest first: a process's entries get rising ids
+            self._ids.setdefault(using, []).extend(reversed(drawn[1:]))
+        return drawn[0]
+
+    def forget(self) -> None:
+        """Draw anew from the sequence (after a fork, or when a drawn id was refused as taken)."""
+        with self._lock:
+            self._ids.clear()
+
+
+#: This process's :class:`EntryIds`.
+ENTRY_IDS = EntryIds()
+os.register_at_fork(after_in_child=ENTRY_IDS.forget)
 
 
 def _prep(model, name: str, value, connection):
@@ -90,13 +148,12 @@ def _prep(model, name: str, value, connection):
 
 @dataclass(frozen=True)
 class Locked:
-    """What the lock read: the participant's status, their site's time zone, their entry for the
-    day (None when there is none) and, where a new entry is stored with its receipt, its id."""
+    """What the lock read: the participant's status, their site's time zone and their entry for the
+    day (None when there is none)."""
 
     status: str
     timezone: str
     entry: PainRating | None
-    new_entry_id: int | None
 
 
 def lock_participant(participant_pk: int, day: date, using: str = DEFAULT_DB_ALIAS) -> Locked | None:
@@ -109,19 +166,18 @@ def lock_participant(participant_pk: int, day: date, using: str = DEFAULT_DB_ALI
         row = cursor.fetchone()
     if row is None:
         return None
-    end = 2 + len(found.entry.attnames)
-    return Locked(row[0], row[1], found.entry.instance(row[2:end], using, connection),
-                  row[end] if found.together else None)
+    return Locked(row[0], row[1], found.entry.instance(row[2:], using, connection))
 
 
-def new_entry(participant_pk: int, day: date, rating: int, now: datetime, locked: Locked,
-              using: str = DEFAULT_DB_ALIAS) -> PainRating:
-    """A new entry for the day. Where the lock drew its id (PostgreSQL) it is not stored yet
-    (``_state.adding``): :func:`insert_receipt` stores it with the receipt. Elsewhere it is stored
-    now, its id the database's, as the ORM's ``create`` leaves it."""
-    entry = PainRating(id=locked.new_entry_id, participant_id=participant_pk, day=day, rating=rating,
-                       created_at=now, updated_at=now)
-    if locked.new_entry_id is None:
+def new_entry(participant_pk: int, day: date, rating: int, now: datetime, using: str = DEFAULT_DB_ALIAS) -> PainRating:
+    """A new entry for the day. Where it is stored with its receipt (PostgreSQL) its id is drawn
+    ahead (:data:`ENTRY_IDS`) and it is not stored yet (``_state.adding``): :func:`insert_receipt`
+    or :func:`create_first_of_day` stores it. Elsewhere it is stored now, its id the database's, as
+    the ORM's ``create`` leaves it."""
+    together = statements(using).together
+    entry = PainRating(id=ENTRY_IDS.take(using) if together else None, participant_id=participant_pk, day=day,
+                       rating=rating, created_at=now, updated_at=now)
+    if not together:
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(statements(using).insert_entry, _entry_params(entry, ENTRY_FIELDS[1:], connection))
@@ -166,3 +222,36 @@ def insert_receipt(client_uuid: uuid.UUID, participant_pk: int, entry: PainRatin
         entry._state.adding, entry._state.db = False, using
     if audit is not None:
         trail.stored(audit, event_pk, using)
+
+
+def create_first_of_day(client_uuid: uuid.UUID, entry: PainRating, audit: AuditEvent,
+                        using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Store ``entry`` (new, from :func:`new_entry`), its ``audit`` event and the receipt as one
+    statement, outside any transaction (PostgreSQL; a savepoint inside one): one round trip for a
+    day's first rating instead of BEGIN, the lock, the insert and COMMIT. The participant's row is
+    locked as :func:`lock_participant` locks it, and only while their diary is open (DIARY_STATUSES),
+    so a submission and a withdrawal, or two submissions, are still serialized.
+
+    True when all three were stored. False when none was: the day already has an entry (or a
+    concurrent submission stored it first), the participant's diary is closed, or the client UUID
+    was used before; the caller then takes the general path (lock, change, replay or refusal).
+    """
+    connection = connections[using]
+    sql = statements(using).create_first
+    entry_params = _entry_params(entry, ENTRY_FIELDS, connection)
+    params = [entry.participant_id, *DIARY_STATUSES, *entry_params, *trail.insert_statement(audit, using)[1],
+              _prep(DiarySubmission, "client_uuid", client_uuid, connection), entry.participant_id, entry.pk,
+              entry.rating, _prep(DiarySubmission, "received_at", entry.created_at, connection)]
+    try:
+        # A savepoint only inside a caller's transaction: a refused UUID must not abort it.
+        with transaction.atomic(using) if connection.in_atomic_block else nullcontext():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                event_pk = cursor.fetchone()[0]
+    except IntegrityError:
+        return False
+    if event_pk is None:
+        return False
+    entry._state.adding, entry._state.db = False, using
+    trail.stored(audit, event_pk, using)
+    return True
