@@ -168,6 +168,7 @@ def run_load(port: int, logins: list[Login], *, rate: float | None, seconds: flo
     total_threads = processes * threads
     interval = None if rate is None else total_threads / rate
     start = time.monotonic() + 1.0
+    window_wall = time.time() + 1.0 + warmup  # the window's first second on the wall clock (for other tools' logs)
     stop = start + warmup + seconds
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
@@ -201,7 +202,7 @@ def run_load(port: int, logins: list[Login], *, rate: float | None, seconds: flo
         if lats:
             timeline.append((second, len(lats), 1000 * lats[min(len(lats) - 1, int(0.99 * len(lats)))],
                              1000 * lats[-1]))
-    return {"timeline": timeline, "sent": len(window), "answered_per_s": len(done_in_window) / seconds,
+    return {"timeline": timeline, "window_wall": window_wall, "sent": len(window), "answered_per_s": len(done_in_window) / seconds,
             "latency": latency_row([r[1] for r in ok]), "errors": dict(errors),
             "outcomes": dict(Counter(r[3] for r in ok)), "server_cpu_ms": 1000 * (cpu_stop - cpu_start) / answered,
             "db_cpu_ms": 1000 * cpu_used(db_start, db_stop) / answered, "client_cpu_s": client_cpu, "all": len(rows),
@@ -378,7 +379,8 @@ def main(argv=None) -> int:
               f"web server {r['server_cores']:.2f}" + (f", PostgreSQL {r['db_cores']:.2f}" if bench.database_name else "")
               + f", load generator about {r['client_cpu_s'] / (args.seconds + args.warmup):.2f}; the rest is other work")
         if args.timeline:
-            print("    second: requests p99/max ms  " + "  ".join(f"{t}: {n} {p99:.0f}/{top:.0f}"
+            print(f"    window from {datetime.fromtimestamp(r['window_wall']):%H:%M:%S.%f} (wall clock); "
+                  "second: requests p99/max ms  " + "  ".join(f"{t}: {n} {p99:.0f}/{top:.0f}"
                                                              for t, n, p99, top in r["timeline"]))
     if costs:
         print(f"  in process (Django's handler, no HTTP, one at a time): CPU {min(costs):.2f} ms per submission at "

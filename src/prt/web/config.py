@@ -33,7 +33,9 @@ MODES = ("production", "local")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 #: libpq connection parameters a DATABASE_URL query may carry (others are refused, not ignored).
 POSTGRES_OPTIONS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "application_name",
-                    "target_session_attrs", "options")
+                    "target_session_attrs", "options", "prepared")
+#: Values of the ``prepared`` option (prt.web.postgresql: the hot path's statements prepared or not).
+PREPARED_VALUES = ("on", "off")
 #: Shortest secret key Django's deployment check accepts (security.W009), and its least variety.
 SECRET_KEY_MIN_LENGTH, SECRET_KEY_MIN_UNIQUE = 50, 5
 SECRET_KEY_FILE = "secret_key"
@@ -148,6 +150,8 @@ def parse_database_url(url: str) -> dict:
             raise InputError(f"DATABASE_URL: unknown option {key!r} (allowed: {', '.join(POSTGRES_OPTIONS)})")
         if key in options:
             raise InputError(f"DATABASE_URL: option {key!r} given twice")
+        if key == "prepared" and value not in PREPARED_VALUES:
+            raise InputError(f"DATABASE_URL: option 'prepared' is {value!r}; expected on or off")
         options[key] = value
     host = _raw_host(parts.netloc)
     return {

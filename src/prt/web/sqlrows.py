@@ -4,7 +4,8 @@ For the statements on every request's path that are written once per database in
 compiled by Django's query compiler on every request: the session with its signed-in user, and
 the diary submission's lock with the day's entry (docs/benchmarks.md, "Web platform"). Each
 column is converted by the converters the ORM's compiler applies (``connection.ops.get_db_converters`` and the field's own: SQLite's text
-dates and integer booleans) and the instance is made by ``Model.from_db``.
+dates and integer booleans) and the instance is made by ``Model.from_db``. They run through
+:func:`cursor`: on PostgreSQL prepared once per connection (prt.web.postgresql).
 """
 
 from __future__ import annotations
@@ -43,3 +44,10 @@ class Columns:
             for converter, expression in converters:
                 values[i] = converter(values[i], expression, connection)
         return self.model.from_db(using, self.attnames, values)
+
+
+def cursor(connection):
+    """A cursor for one of these statements: prepared on the server where the backend prepares them
+    (``prt.web.postgresql``'s ``prepared_cursor``), else the connection's ordinary cursor."""
+    prepared = getattr(connection, "prepared_cursor", None)
+    return prepared() if prepared is not None else connection.cursor()

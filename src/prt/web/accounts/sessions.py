@@ -25,6 +25,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 from prt.web.accounts import loading
+from prt.web import sqlrows
 from prt.web.sqlrows import Columns
 
 request_finished.connect(loading.forget, dispatch_uid="prt.web.accounts.loading.forget")
@@ -83,7 +84,7 @@ class SessionStore(DatabaseSessionStore):
         columns, sql = _plan(using)
         loading.forget()
         expiry = self.model._meta.get_field("expire_date").get_db_prep_value(timezone.now(), connection)
-        with connection.cursor() as cursor:
+        with sqlrows.cursor(connection) as cursor:  # prepared on PostgreSQL: every request runs it
             cursor.execute(sql, [*_staff_roles(), self.session_key, expiry])
             row = cursor.fetchone()
         if row is None:

@@ -26,6 +26,7 @@ from prt.web.audit import trail
 from prt.web.audit.models import AuditEvent
 from prt.web.diary.models import DiarySubmission, PainRating
 from prt.web.participants.models import DIARY_STATUSES, Participant
+from prt.web import sqlrows
 from prt.web.sqlrows import Columns
 
 ENTRY_FIELDS = ("id", "participant", "day", "rating", "created_at", "updated_at")
@@ -124,7 +125,7 @@ class EntryIds:
             ids = self._ids.get(using)
             if ids:
                 return ids.pop()
-        with connections[using].cursor() as cursor:
+        with sqlrows.cursor(connections[using]) as cursor:
             cursor.execute(statements(using).draw_ids)
             drawn = sorted(row[0] for row in cursor.fetchall())
         with self._lock:  # the smallest first: a process's entries get rising ids
@@ -161,7 +162,7 @@ def lock_participant(participant_pk: int, day: date, using: str = DEFAULT_DB_ALI
     no such participant."""
     connection = connections[using]
     found = statements(using)
-    with connection.cursor() as cursor:
+    with sqlrows.cursor(connection) as cursor:
         cursor.execute(found.lock, [_prep(PainRating, "day", day, connection), participant_pk])
         row = cursor.fetchone()
     if row is None:
@@ -179,7 +180,7 @@ def new_entry(participant_pk: int, day: date, rating: int, now: datetime, using:
                        rating=rating, created_at=now, updated_at=now)
     if not together:
         connection = connections[using]
-        with connection.cursor() as cursor:
+        with sqlrows.cursor(connection) as cursor:
             cursor.execute(statements(using).insert_entry, _entry_params(entry, ENTRY_FIELDS[1:], connection))
             entry.pk = cursor.fetchone()[0]
         entry._state.adding, entry._state.db = False, using
@@ -207,7 +208,7 @@ def insert_receipt(client_uuid: uuid.UUID, participant_pk: int, entry: PainRatin
         parts.append(("audited", *trail.insert_statement(audit, using)))
     parts.append(("receipt", found.insert_receipt, receipt))
     event_pk = None
-    with connection.cursor() as cursor:
+    with sqlrows.cursor(connection) as cursor:
         if found.together and len(parts) > 1:
             ctes = ", ".join(f"{name} AS ({sql})" for name, sql, _ in parts)
             tail = "SELECT * FROM audited" if audit is not None else "SELECT 1"
@@ -245,7 +246,7 @@ def create_first_of_day(client_uuid: uuid.UUID, entry: PainRating, audit: AuditE
     try:
         # A savepoint only inside a caller's transaction: a refused UUID must not abort it.
         with transaction.atomic(using) if connection.in_atomic_block else nullcontext():
-            with connection.cursor() as cursor:
+            with sqlrows.cursor(connection) as cursor:
                 cursor.execute(sql, params)
                 event_pk = cursor.fetchone()[0]
     except IntegrityError:
