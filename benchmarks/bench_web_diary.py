@@ -63,10 +63,12 @@ class _Connection:
         self.scheduled, self.buffer, self.rng = 0.0, b"", random.Random(seed)
 
 
-def _request_bytes(port: int, login: Login, rng: random.Random, zone: ZoneInfo) -> bytes:
+def _request_bytes(port: int, login: Login, rng: random.Random, zone: ZoneInfo, close: bool = False) -> bytes:
     body = json.dumps({"client_uuid": str(uuid.uuid4()), "date": datetime.now(zone).date().isoformat(),
                        "rating": rng.randint(0, 10)}).encode()
     head = "".join(f"{k}: {v}\r\n" for k, v in login.headers(json_body=True).items())
+    if close:
+        head += "Connection: close\r\n"
     return (f"POST /api/diary HTTP/1.1\r\nHost: {HOST}:{port}\r\n{head}Content-Length: {len(body)}\r\n\r\n"
             ).encode() + body
 
@@ -85,13 +87,15 @@ def _answer(buffer: bytes) -> tuple[int, bytes] | None:
     return int(buffer[9:12]), buffer[end + 4:end + 4 + length]
 
 
-def _process(port, logins, start, stop, interval, offsets, seed, queue) -> None:
+def _process(port, logins, start, stop, interval, offsets, seed, queue, close=False) -> None:
     """One process of the load generator: ``len(offsets)`` keep-alive connections driven by one
     event loop (non-blocking sockets), not a thread each, so the generator takes as little of the
     machine's CPU as it can (it shares the 2 cores with the server it measures). Connection ``i``
     sends its participants' ratings in turn every ``interval`` seconds after ``start + offsets[i]``
     (open loop: a late answer delays the next send, and the delay counts as latency from the
-    scheduled time) or back to back (``interval`` None), until ``stop``."""
+    scheduled time) or back to back (``interval`` None), until ``stop``. With ``close`` each
+    request goes on a new connection that the server closes after its answer (a phone that sends
+    one rating, or a reverse proxy without keep-alive to the server); connecting counts as latency."""
     zone = ZoneInfo(SITE_TZ)
     selector = selectors.DefaultSelector()
     conns = [_Connection(i, logins[i::len(offsets)], offset, seed * 1000 + i) for i, offset in enumerate(offsets)]
@@ -107,7 +111,7 @@ def _process(port, logins, start, stop, interval, offsets, seed, queue) -> None:
             c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             selector.register(c.sock, selectors.EVENT_READ, c)
         c.scheduled, c.buffer = scheduled, b""
-        c.sock.sendall(_request_bytes(port, c.logins[c.n % len(c.logins)], c.rng, zone))
+        c.sock.sendall(_request_bytes(port, c.logins[c.n % len(c.logins)], c.rng, zone, close))
 
     def finish(c: _Connection, status: int, outcome: str) -> None:
         out.append((c.scheduled, time.monotonic() - c.scheduled, status, outcome))
@@ -163,7 +167,7 @@ def _process(port, logins, start, stop, interval, offsets, seed, queue) -> None:
 
 
 def run_load(port: int, logins: list[Login], *, rate: float | None, seconds: float, warmup: float, processes: int,
-             threads: int, server_pid: int, db_pids=lambda: [], phase: int = 0) -> dict:
+             threads: int, server_pid: int, db_pids=lambda: [], phase: int = 0, close: bool = False) -> dict:
     """One load phase; the measured window is [start + warmup, start + warmup + seconds)."""
     total_threads = processes * threads
     interval = None if rate is None else total_threads / rate
@@ -177,7 +181,7 @@ def run_load(port: int, logins: list[Login], *, rate: float | None, seconds: flo
         offsets = [((p * threads + t) / rate) if rate else 0.0 for t in range(threads)]
         mine = logins[p::processes]
         procs.append(ctx.Process(target=_process, args=(port, mine, start, stop, interval, offsets,
-                                                         1000 * phase + p + 1, queue)))
+                                                         1000 * phase + p + 1, queue, close)))
     for proc in procs:
         proc.start()
     time.sleep(max(0.0, start + warmup - time.monotonic()))
@@ -313,6 +317,9 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections per process")
+    parser.add_argument("--new-connections", action="store_true",
+                        help="each request on a new connection, closed after the answer (phones sending one "
+                             "rating each, or a reverse proxy without keep-alive to the server)")
     parser.add_argument("--ceiling", action="store_true", help="also a closed-loop phase: the server's maximum")
     parser.add_argument("--timeline", action="store_true",
                         help="also print each second of the window: requests, p99 and slowest latency")
@@ -345,7 +352,8 @@ def main(argv=None) -> int:
         connections.close_all()  # the load generator forks: no shared database connection
         base = bench.serve(args.workers)
         print(f"database: {bench.database}; server: {base} (prt serve, granian); "
-              f"{args.participants} participants signed in; load {args.processes} processes x {args.connections} connections")
+              f"{args.participants} participants signed in; load {args.processes} processes x {args.connections} "
+              + ("senders, a new connection per request" if args.new_connections else "keep-alive connections"))
         # Prime every web worker (its first requests import the URL tree and the API's schemas),
         # then measure; the priming requests are ordinary submissions, counted in the database check.
         spare = logins[-1000:] if len(logins) > 2000 else logins  # priming and --in-process use these
@@ -357,6 +365,7 @@ def main(argv=None) -> int:
         for k, (name, rate) in enumerate(phases):
             r = run_load(bench.port, measured, rate=rate, seconds=args.seconds, warmup=args.warmup,
                          processes=args.processes, threads=args.connections, server_pid=bench.server.pid,
+                         close=args.new_connections,
                          db_pids=bench.database_backend_pids, phase=k + 1)
             results.append((name, rate, r))
         check = check_database(sum(r["latency"]["n"] for _, _, r in results))

@@ -26,6 +26,7 @@ def test_percent_encoding_options_and_socket_host():
         "trial@site", "p@ss:w/d", "/var/run/PostgreSQL", "", "prt db")
     assert db["OPTIONS"] == {"sslmode": "require", "connect_timeout": "5"}
     assert config.parse_database_url("postgresql://u@[::1]:6543/x")["HOST"] == "::1"
+    assert config.parse_database_url("postgresql://u@h/x?prepared=off")["OPTIONS"] == {"prepared": "off"}
 
 
 @pytest.mark.parametrize("url, expected", [
@@ -38,6 +39,7 @@ def test_percent_encoding_options_and_socket_host():
     ("postgresql://u@h/db?sslmod=require", "unknown option 'sslmod'"),
     ("postgresql://u@h/db?sslmode=a&sslmode=b", "option 'sslmode' given twice"),
     ("postgresql://u@h/db#x", "fragment"),
+    ("postgresql://u@h/db?prepared=no", "option 'prepared' is 'no'; expected on or off"),
 ])
 def test_bad_database_urls_are_refused_without_echoing_the_password(url, expected):
     secret_url = url.replace("u@", "u:s3cret-pw@")

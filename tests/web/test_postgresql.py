@@ -1,5 +1,6 @@
 """prt.web.postgresql: the per-request health check sends nothing on a quiet connection and still
-replaces a connection the server has closed (as Django's ``SELECT 1`` check did)."""
+replaces a connection the server has closed (as Django's ``SELECT 1`` check did); the hot path's
+statements are prepared once per connection, unless ``prepared=off``, and Django's own never."""
 
 from __future__ import annotations
 
@@ -71,3 +72,64 @@ def test_a_connection_inside_a_transaction_is_not_quiet(checked):
     raw = connection.connection
     connection.close()
     assert not quiet(raw)
+
+
+def _prepared_statements(connection) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _a_rating(participant_user):
+    """A day's first rating and a change, through the service as the API makes them."""
+    import uuid
+
+    from prt.web.diary import services
+
+    participant = participant_user.participant
+    for rating in (3, 4):
+        services.submit_rating(participant, client_uuid=uuid.uuid4(), day=participant.site.today(), rating=rating,
+                               actor=participant_user)
+
+
+def test_the_hot_path_s_statements_are_prepared_once_per_connection_and_django_s_never(world, checked):
+    from django.db import connections
+
+    from prt.web.accounts.sessions import SessionStore
+    from prt.web.diary import statements
+
+    connection, _ = checked
+    connection.close()
+    statements.ENTRY_IDS.forget()
+    user = world.users["participant_a"]
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session.create()
+    for _ in range(2):
+        SessionStore(session.session_key).load()
+    _a_rating(user)
+    list(type(user).objects.filter(pk=user.pk))  # a query of Django's own
+    prepared = _prepared_statements(connections["default"])
+    assert len(prepared) == len(set(prepared))  # each once, whatever it ran
+    assert [s for s in prepared if "accounts_session" in s]  # the session with its user
+    assert [s for s in prepared if s.startswith("WITH open AS")]  # a day's first rating
+    assert [s for s in prepared if "FOR UPDATE OF" in s]  # the change's lock
+    assert not [s for s in prepared if '"accounts_user"."id" =' in s]  # Django's ORM: bound on the client
+    assert all("$1" in s for s in prepared if "accounts_session" in s)
+
+
+def test_prepared_off_prepares_nothing_and_changes_nothing_else(world, checked, settings):
+    from django.db import connections
+
+    connection, _ = checked
+    connection.close()
+    connection.settings_dict["OPTIONS"] = {**connection.settings_dict["OPTIONS"], "prepared": "off"}
+    try:
+        _a_rating(world.users["participant_a"])
+        assert _prepared_statements(connections["default"]) == []
+        from prt.web.diary.models import PainRating
+
+        assert PainRating.objects.get(participant=world.a).rating == 4
+    finally:
+        connection.settings_dict["OPTIONS"].pop("prepared")
+        connection.close()

@@ -162,3 +162,18 @@ def test_concurrent_retries_and_double_taps_write_one_entry_on_postgresql(world)
     assert PainRating.objects.filter(participant=world.a).count() == 1
     assert DiarySubmission.objects.count() == 5
     assert AuditEvent.objects.filter(model="diary.painrating").count() == 1
+
+
+def test_a_participant_withdrawn_since_their_record_was_read_is_refused_and_nothing_stored(world):
+    """The signed-in participant's record says enrolled, the database withdrawn (a coordinator
+    withdrew them a moment ago): the day's first rating is refused (on PostgreSQL the one-statement
+    path checks the status under the lock and stores nothing; the general path refuses)."""
+    from prt.web.participants.models import Participant
+
+    Participant.objects.filter(pk=world.a.pk).update(status="withdrawn")
+    assert world.a.status == "enrolled"
+    with pytest.raises(Refused) as refused:
+        submit(world, 4)
+    assert refused.value.status == 403
+    assert not PainRating.objects.exists() and not DiarySubmission.objects.exists()
+    assert not AuditEvent.objects.filter(model="diary.painrating").exists()

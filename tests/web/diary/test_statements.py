@@ -103,3 +103,91 @@ def test_the_database_s_constraints_still_refuse(world):
         with pytest.raises(IntegrityError), transaction.atomic():
             write()
     assert PainRating.objects.count() == 1 and DiarySubmission.objects.count() == 1
+
+
+def _first(participant, day, rating, now, key, actor=None):
+    """A day's first rating as the one statement (PostgreSQL): (stored, entry, event)."""
+    entry = statements.new_entry(participant.pk, day, rating, now)
+    event = trail.event(actor, "create", entry, trail.diff(None, trail.snapshot(entry)))
+    return statements.create_first_of_day(key, entry, event), entry, event
+
+
+@pytest.mark.postgresql
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(day=st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)), rating=st.integers(0, 10),
+       now=instants)
+def test_a_first_rating_in_one_statement_stores_the_rows_of_the_general_path(world, day, rating, now):
+    with transaction.atomic():
+        general, general_event = _create(world.b, day, rating, now, uuid.uuid4(), world.b.user)
+        key = uuid.uuid4()
+        stored, entry, event = _first(world.a, day, rating, now, key, world.a.user)
+        assert stored and not entry._state.adding and not event._state.adding
+        assert _values(PainRating.objects.get(pk=entry.pk)) == _values(PainRating.objects.get(pk=general.pk))
+        receipt = DiarySubmission.objects.get(pk=key)
+        assert (receipt.participant_id, receipt.entry_id, receipt.rating, receipt.received_at) == (
+            world.a.pk, entry.pk, rating, now)
+        audited, reference = AuditEvent.objects.get(pk=event.pk), AuditEvent.objects.get(pk=general_event.pk)
+        assert (audited.action, audited.object_id, audited.actor_id, audited.reason) == (
+            "create", str(entry.pk), world.a.user.pk, "")
+        assert audited.changes == trail.diff(None, trail.snapshot(PainRating.objects.get(pk=entry.pk)))
+        assert {k: v for k, v in audited.changes.items() if k not in ("id", "participant")} == {
+            k: v for k, v in reference.changes.items() if k not in ("id", "participant")}
+        transaction.set_rollback(True)
+
+
+@pytest.mark.postgresql
+def test_a_first_rating_in_one_statement_stores_nothing_when_it_does_not_apply(world):
+    """The day has an entry, the diary is closed, or the UUID was used: nothing is stored, and the
+    caller's transaction stays usable (a savepoint)."""
+    from prt.web.participants.models import Participant
+
+    now = datetime(2026, 3, 10, 16, tzinfo=dt_timezone.utc)
+    day = date(2026, 3, 10)
+    used = uuid.uuid4()
+    assert _first(world.a, day, 4, now, used)[0]
+    counts = (PainRating.objects.count(), DiarySubmission.objects.count(), AuditEvent.objects.count())
+    assert not _first(world.a, day, 6, now, uuid.uuid4())[0]  # the day has its entry
+    assert not _first(world.b, day, 6, now, used)[0]  # another participant's UUID
+    Participant.objects.filter(pk=world.c.pk).update(status="withdrawn")
+    assert not _first(world.c, day, 6, now, uuid.uuid4())[0]  # the diary is closed
+    assert (PainRating.objects.count(), DiarySubmission.objects.count(), AuditEvent.objects.count()) == counts
+    assert PainRating.objects.get(participant=world.a).rating == 4
+
+
+def test_entry_ids_are_drawn_once_each_rising_in_a_process_and_none_inherited_by_a_fork(world):
+    import os
+    import threading
+
+    if not statements.statements().together:
+        pytest.skip("SQLite: a new entry's id is the database's, drawn by its insert")
+    from django.db import connections
+
+    pool = statements.EntryIds()
+    drawn: list[int] = []
+
+    def draw():  # on this thread's own connection (Django's are per thread), closed after
+        try:
+            drawn.extend(pool.take() for _ in range(20))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=draw) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(drawn) == len(set(drawn)) == 80
+    mine = [pool.take() for _ in range(5)]
+    assert mine == sorted(mine) and not set(mine) & set(drawn)
+    pool.forget()
+    assert pool.take() > max(mine + drawn)
+    statements.ENTRY_IDS.forget()
+    statements.ENTRY_IDS.take()
+    assert sum(len(v) for v in statements.ENTRY_IDS._ids.values()) == statements.EntryIds.BLOCK - 1
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child reports what it inherited, and leaves
+        os.write(write, str(sum(len(v) for v in statements.ENTRY_IDS._ids.values())).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 16) == b"0"
