@@ -4,7 +4,7 @@ Run by hand (not a test):
 
     .venv/bin/python benchmarks/bench_web_diary.py [--database-url postgresql://postgres@127.0.0.1:5432/test]
         [--participants 10000] [--rate 300] [--seconds 25] [--warmup 3] [--processes 2] [--connections 16]
-        [--ceiling] [--in-process] [--workers N]
+        [--ceiling] [--in-process] [--workers N] [--new-connections] [--timeline]
     .venv/bin/python benchmarks/bench_web_diary.py --writer-queue   (SQLite: the writers' queue vs the busy handler)
 
 A private data folder (and, with ``--database-url``, a private database ``prt_bench_<pid>`` on that
@@ -13,7 +13,8 @@ a signed-in session (session cookie + CSRF cookie and header, as a browser holds
 ``prt serve`` (granian, prt.web.server) starts on a free loopback port. The load generator is ``--processes``
 processes x ``--connections`` keep-alive connections (one event loop per process, non-blocking
 sockets: it shares the 2 cores with the server, so it is kept lean), each with its own
-participants, taken in turn; every request is one participant's rating for today at their
+participants, taken in turn (``--new-connections``: a new connection per request instead, closed
+after the answer, as phones sending one rating each or a proxy without keep-alive); every request is one participant's rating for today at their
 site with a new client UUID. With the default 10,000 participants nearly every request is a
 participant's first of the day (``created``: the entry, its audit event and the receipt), as in a
 morning's burst; a participant sent again changes the rating (``changed``, also audited) or not.
