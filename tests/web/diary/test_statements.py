@@ -156,26 +156,14 @@ def test_a_first_rating_in_one_statement_stores_nothing_when_it_does_not_apply(w
 
 def test_entry_ids_are_drawn_once_each_rising_in_a_process_and_none_inherited_by_a_fork(world):
     import os
-    import threading
 
     if not statements.statements().together:
         pytest.skip("SQLite: a new entry's id is the database's, drawn by its insert")
-    from django.db import connections
+    from tests.web.helpers import in_threads
 
     pool = statements.EntryIds()
     drawn: list[int] = []
-
-    def draw():  # on this thread's own connection (Django's are per thread), closed after
-        try:
-            drawn.extend(pool.take() for _ in range(20))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=draw) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(lambda: drawn.extend(pool.take() for _ in range(20)), 4)  # each on its own connection
     assert len(drawn) == len(set(drawn)) == 80
     mine = [pool.take() for _ in range(5)]
     assert mine == sorted(mine) and not set(mine) & set(drawn)

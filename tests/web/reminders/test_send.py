@@ -17,6 +17,7 @@ from prt.web.questionnaires import battery
 from prt.web.reminders import jobs, services
 from prt.web.reminders.models import ReminderLog
 from prt.web.reminders.services import send_reminders
+from tests.web.helpers import in_threads
 from tests.web.visits.common import submit
 
 PRE = battery.instruments_at("pre")
@@ -182,8 +183,6 @@ def test_simultaneous_runs_send_each_reminder_once(settings):
     """Eight workers at once (PostgreSQL row locks): every participant gets exactly one e-mail."""
     import threading
 
-    from django.db import connection
-
     from prt.web.accounts.models import Site
     from prt.web.participants.models import Participant
 
@@ -194,16 +193,9 @@ def test_simultaneous_runs_send_each_reminder_once(settings):
     barrier = threading.Barrier(8)
 
     def worker():
-        try:
-            barrier.wait()
-            send_reminders()
-        finally:
-            connection.close()
+        barrier.wait()
+        send_reminders()
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(worker, 8)
     assert sorted(a for m in mail.outbox for a in m.to) == sorted(f"p{i}@example.org" for i in range(10))
     assert ReminderLog.objects.filter(status="sent").count() == 10
