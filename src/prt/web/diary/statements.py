@@ -21,12 +21,12 @@ from functools import lru_cache
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 
+from prt.web import sqlrows
 from prt.web.accounts.models import Site
 from prt.web.audit import trail
 from prt.web.audit.models import AuditEvent
 from prt.web.diary.models import DiarySubmission, PainRating
 from prt.web.participants.models import DIARY_STATUSES, Participant
-from prt.web import sqlrows
 from prt.web.sqlrows import Columns
 
 ENTRY_FIELDS = ("id", "participant", "day", "rating", "created_at", "updated_at")
@@ -133,14 +133,18 @@ class EntryIds:
         return drawn[0]
 
     def forget(self) -> None:
-        """Draw anew from the sequence (after a fork, or when a drawn id was refused as taken)."""
+        """Draw anew from the sequence (when a drawn id was refused as taken)."""
         with self._lock:
             self._ids.clear()
+
+    def _after_fork(self) -> None:
+        # A new lock too: another thread of the parent may have held it at the fork.
+        self._lock, self._ids = threading.Lock(), {}
 
 
 #: This process's :class:`EntryIds`.
 ENTRY_IDS = EntryIds()
-os.register_at_fork(after_in_child=ENTRY_IDS.forget)
+os.register_at_fork(after_in_child=ENTRY_IDS._after_fork)
 
 
 def _prep(model, name: str, value, connection):
