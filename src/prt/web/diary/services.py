@@ -5,7 +5,8 @@ on that day; a client UUID makes a submission idempotent (a retry returns the st
 writes nothing); every create and change is audited in the same transaction; the range comes from
 the ``pain_nrs`` definition. Submissions of one participant are serialized by a row lock on the
 participant (PostgreSQL) or by SQLite's single writer (``BEGIN IMMEDIATE``, writers queued by
-:mod:`prt.web.diary.writers`), so a double tap never writes two entries.
+:mod:`prt.web.diary.writers`), so a double tap never writes two entries. On PostgreSQL a day's
+first rating, the common case, is one statement that takes the same lock (``_first_of_day``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from prt.web.audit import trail
+from prt.web.audit.models import AuditEvent
 from prt.web.diary import chart, scale, statements, writers
 from prt.web.diary.models import DiarySubmission, PainRating
 from prt.web.errors import Refused
@@ -81,11 +83,16 @@ def _first_of_day(participant, client_uuid, day, rating, actor, now) -> Submitte
     if (not statements.statements().together or participant.status not in DIARY_STATUSES
             or day != participant.site.today(now)):
         return None
-    entry = statements.new_entry(participant.pk, day, rating, now)
-    audit = trail.event(actor, "create", entry, trail.diff(None, trail.snapshot(entry)))
+    entry, audit = _created(participant, day, rating, now, actor)
     if not statements.create_first_of_day(client_uuid, entry, audit):
         return None
     return Submitted(entry, "created")
+
+
+def _created(participant, day, rating, now, actor) -> tuple[PainRating, AuditEvent]:
+    """A new entry for the day (statements.new_entry) and its audit event, all its values new."""
+    entry = statements.new_entry(participant.pk, day, rating, now)
+    return entry, trail.event(actor, "create", entry, trail.diff(None, trail.snapshot(entry)))
 
 
 def _first(queryset):
@@ -123,8 +130,7 @@ def _submit(participant, client_uuid, day, rating, actor, now) -> Submitted:
                               f"the participant's site)")
     audit = None
     if entry is None:
-        entry = statements.new_entry(participant.pk, day, rating, now)
-        audit = trail.event(actor, "create", entry, trail.diff(None, trail.snapshot(entry)))
+        entry, audit = _created(participant, day, rating, now, actor)
         outcome = "created"
     elif entry.rating != rating:
         before = trail.snapshot(entry)
