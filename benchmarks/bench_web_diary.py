@@ -49,7 +49,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from web_bench_common import (HOST, Bench, Login, add_common_arguments, cpu_seconds, cpu_used,  # noqa: E402
                               latency_row, machine, machine_cpu, make_participants, make_site, print_table,
-                              process_tree_cpu_seconds, sign_in)
+                              process_tree_cpu, sign_in)
 
 SITE_TZ = "America/Denver"
 
@@ -186,9 +186,13 @@ def run_load(port: int, logins: list[Login], *, rate: float | None, seconds: flo
     for proc in procs:
         proc.start()
     time.sleep(max(0.0, start + warmup - time.monotonic()))
-    cpu_start, db_start, box_start = process_tree_cpu_seconds(server_pid), cpu_seconds(db_pids()), machine_cpu()
+    tree_start, db_start, box_start = process_tree_cpu(server_pid), cpu_seconds(db_pids()), machine_cpu()
     time.sleep(max(0.0, stop - time.monotonic()))
-    cpu_stop, db_stop, box_stop = process_tree_cpu_seconds(server_pid), cpu_seconds(db_pids()), machine_cpu()
+    tree_stop, db_stop, box_stop = process_tree_cpu(server_pid), cpu_seconds(db_pids()), machine_cpu()
+    cpu_start, cpu_stop = sum(tree_start.values()), sum(tree_stop.values())
+    # each process's share: the web workers' (the busiest first) show how evenly the keep-alive
+    # connections fell on them; the server's own and the job worker's are small
+    per_process = sorted((tree_stop[p] - tree_start.get(p, 0.0) for p in tree_stop), reverse=True)
     rows, client_cpu = [], 0.0
     for _ in procs:
         got, cpu = queue.get()
@@ -211,7 +215,7 @@ def run_load(port: int, logins: list[Login], *, rate: float | None, seconds: flo
             "latency": latency_row([r[1] for r in ok]), "errors": dict(errors),
             "outcomes": dict(Counter(r[3] for r in ok)), "server_cpu_ms": 1000 * (cpu_stop - cpu_start) / answered,
             "db_cpu_ms": 1000 * cpu_used(db_start, db_stop) / answered, "client_cpu_s": client_cpu, "all": len(rows),
-            "server_cores": (cpu_stop - cpu_start) / seconds, "db_cores": cpu_used(db_start, db_stop) / seconds,
+            "server_cores": (cpu_stop - cpu_start) / seconds, "per_process_cpu_s": per_process, "db_cores": cpu_used(db_start, db_stop) / seconds,
             "machine_cores": (box_stop[0] - box_start[0]) / seconds}
 
 
@@ -388,6 +392,8 @@ def main(argv=None) -> int:
         print(f"    CPU in use during the window (cores of {os.cpu_count()}): machine {r['machine_cores']:.2f}, "
               f"web server {r['server_cores']:.2f}" + (f", PostgreSQL {r['db_cores']:.2f}" if bench.database_name else "")
               + f", load generator about {r['client_cpu_s'] / (args.seconds + args.warmup):.2f}; the rest is other work")
+        print("    the server's processes, CPU seconds in the window, busiest first (web workers, then the "
+              "server's own and the job worker): " + ", ".join(f"{c:.1f}" for c in r["per_process_cpu_s"]))
         if args.timeline:
             print(f"    window from {datetime.fromtimestamp(r['window_wall']):%H:%M:%S.%f} (wall clock); "
                   "second: requests p99/max ms  " + "  ".join(f"{t}: {n} {p99:.0f}/{top:.0f}"

@@ -328,8 +328,9 @@ def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
-def process_tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` and its children now alive (Linux /proc)."""
+def process_tree_cpu(pid: int) -> dict[int, float]:
+    """{pid: user + system CPU seconds} of process ``pid`` and each of its descendants now alive
+    (Linux /proc)."""
     tick = os.sysconf("SC_CLK_TCK")
     children: dict[int, list[int]] = {}
     stats: dict[int, float] = {}
@@ -343,9 +344,9 @@ def process_tree_cpu_seconds(pid: int) -> float:
         fields = text[text.rindex(")") + 2:].split()
         children.setdefault(int(fields[1]), []).append(int(entry))
         stats[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
-    total, todo = 0.0, [pid]
+    tree, todo = {}, [pid]
     while todo:
         p = todo.pop()
-        total += stats.get(p, 0.0)
+        tree[p] = stats.get(p, 0.0)
         todo.extend(children.get(p, []))
-    return total
+    return tree
