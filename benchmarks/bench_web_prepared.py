@@ -17,7 +17,6 @@ docs/benchmarks.md ("Web platform").
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import uuid
@@ -26,23 +25,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from web_bench_common import Bench, add_common_arguments, machine, make_participants, make_site, print_table, sign_in  # noqa: E402
-
-SITE_TZ = "America/Denver"
-
-
-def _server_cpu(pid: int) -> float:
-    text = Path(f"/proc/{pid}/stat").read_text()
-    fields = text[text.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from bench_web_diary import SITE_TZ  # noqa: E402
+from web_bench_common import (Bench, add_common_arguments, cpu_seconds, cpu_used, machine,  # noqa: E402
+                              make_participants, make_site, print_table, sign_in)
 
 
 def _per_call(run, items, server_pid: int) -> tuple[float, float]:
     """(this process's, the server process's) CPU milliseconds per call of ``run`` over ``items``."""
-    cpu, server = time.process_time(), _server_cpu(server_pid)
+    cpu, server = time.process_time(), cpu_seconds([server_pid])
     for item in items:
         run(item)
-    return (1000 * (time.process_time() - cpu) / len(items), 1000 * (_server_cpu(server_pid) - server) / len(items))
+    return (1000 * (time.process_time() - cpu) / len(items),
+            1000 * cpu_used(server, cpu_seconds([server_pid])) / len(items))
 
 
 def main(argv=None) -> int:

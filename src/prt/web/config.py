@@ -31,11 +31,13 @@ from prt.files import atomic_write, os_error
 MODES = ("production", "local")
 #: Host names a local-mode server answers to (loopback only).
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-#: libpq connection parameters a DATABASE_URL query may carry (others are refused, not ignored).
+#: prt's own DATABASE_URL option: the hot path's statements prepared on the server or not
+#: (prt.web.postgresql), and its values.
+PREPARED_OPTION, PREPARED_VALUES = "prepared", ("on", "off")
+#: What a DATABASE_URL query may carry: libpq connection parameters and PREPARED_OPTION (others are
+#: refused, not ignored).
 POSTGRES_OPTIONS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "application_name",
-                    "target_session_attrs", "options", "prepared")
-#: Values of the ``prepared`` option (prt.web.postgresql: the hot path's statements prepared or not).
-PREPARED_VALUES = ("on", "off")
+                    "target_session_attrs", "options", PREPARED_OPTION)
 #: Shortest secret key Django's deployment check accepts (security.W009), and its least variety.
 SECRET_KEY_MIN_LENGTH, SECRET_KEY_MIN_UNIQUE = 50, 5
 SECRET_KEY_FILE = "secret_key"
@@ -150,12 +152,12 @@ def parse_database_url(url: str) -> dict:
             raise InputError(f"DATABASE_URL: unknown option {key!r} (allowed: {', '.join(POSTGRES_OPTIONS)})")
         if key in options:
             raise InputError(f"DATABASE_URL: option {key!r} given twice")
-        if key == "prepared" and value not in PREPARED_VALUES:
-            raise InputError(f"DATABASE_URL: option 'prepared' is {value!r}; expected on or off")
+        if key == PREPARED_OPTION and value not in PREPARED_VALUES:
+            raise InputError(f"DATABASE_URL: option {key!r} is {value!r}; expected {' or '.join(PREPARED_VALUES)}")
         options[key] = value
     host = _raw_host(parts.netloc)
     return {
-        "ENGINE": "prt.web.postgresql",  # Django's, with a cheaper health check
+        "ENGINE": "prt.web.postgresql",  # Django's, its health check cheaper, the hot path prepared
         "NAME": name,
         "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),

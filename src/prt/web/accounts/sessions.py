@@ -24,8 +24,8 @@ from django.core.signals import request_finished
 from django.db import connections, router
 from django.utils import timezone
 
-from prt.web.accounts import loading
 from prt.web import sqlrows
+from prt.web.accounts import loading
 from prt.web.sqlrows import Columns
 
 request_finished.connect(loading.forget, dispatch_uid="prt.web.accounts.loading.forget")

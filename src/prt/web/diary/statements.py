@@ -62,6 +62,10 @@ def _column(model, name: str) -> str:
     return model._meta.get_field(name).column
 
 
+def _marks(count: int) -> str:
+    return ", ".join(["%s"] * count)
+
+
 @lru_cache(maxsize=8)
 def statements(using: str = DEFAULT_DB_ALIAS) -> Statements:
     connection = connections[using]
@@ -82,25 +86,25 @@ def statements(using: str = DEFAULT_DB_ALIAS) -> Statements:
     entry_columns = [q(_column(PainRating, f)) for f in ENTRY_FIELDS]
     if together:
         insert_entry = (f"INSERT INTO {table} ({', '.join(entry_columns)}) "
-                        f"VALUES ({', '.join(['%s'] * len(ENTRY_FIELDS))})")
+                        f"VALUES ({_marks(len(ENTRY_FIELDS))})")
     else:
         insert_entry = (f"INSERT INTO {table} ({', '.join(entry_columns[1:])}) "
-                        f"VALUES ({', '.join(['%s'] * (len(ENTRY_FIELDS) - 1))}) RETURNING {entry_columns[0]}")
+                        f"VALUES ({_marks(len(ENTRY_FIELDS) - 1)}) RETURNING {entry_columns[0]}")
     receipt_columns = ", ".join(q(_column(DiarySubmission, f)) for f in RECEIPT_FIELDS)
     receipt_table = q(DiarySubmission._meta.db_table)
-    insert_receipt = f"INSERT INTO {receipt_table} ({receipt_columns}) VALUES ({', '.join(['%s'] * len(RECEIPT_FIELDS))})"
+    insert_receipt = f"INSERT INTO {receipt_table} ({receipt_columns}) VALUES ({_marks(len(RECEIPT_FIELDS))})"
     create_first = draw_ids = None
     if together:
         pk = q(Participant._meta.pk.column)
         event_pk = q(AuditEvent._meta.pk.column)
         create_first = (
             f"WITH open AS (SELECT {pk} FROM {participant} WHERE {pk} = %s AND "
-            f"{q(_column(Participant, 'status'))} IN ({', '.join(['%s'] * len(DIARY_STATUSES))}) FOR UPDATE), "
+            f"{q(_column(Participant, 'status'))} IN ({_marks(len(DIARY_STATUSES))}) FOR UPDATE), "
             f"entry AS (INSERT INTO {table} ({', '.join(entry_columns)}) "
-            f"SELECT {', '.join(['%s'] * len(ENTRY_FIELDS))} FROM open ON CONFLICT DO NOTHING RETURNING {entry_columns[0]}), "
+            f"SELECT {_marks(len(ENTRY_FIELDS))} FROM open ON CONFLICT DO NOTHING RETURNING {entry_columns[0]}), "
             f"audited AS ({trail.insert_sql(using, source='entry')}), "
             f"receipt AS (INSERT INTO {receipt_table} ({receipt_columns}) "
-            f"SELECT {', '.join(['%s'] * len(RECEIPT_FIELDS))} FROM entry) "
+            f"SELECT {_marks(len(RECEIPT_FIELDS))} FROM entry) "
             f"SELECT (SELECT {event_pk} FROM audited)")
         draw_ids = (f"SELECT nextval(pg_get_serial_sequence('{table}', '{PainRating._meta.pk.column}')) "
                     f"FROM generate_series(1, {EntryIds.BLOCK})")
@@ -196,6 +200,13 @@ def _entry_params(entry: PainRating, fields: tuple[str, ...], connection) -> lis
             for name in fields]
 
 
+def _receipt_params(client_uuid: uuid.UUID, participant_pk: int, entry_pk: int, rating: int, now: datetime,
+                    connection) -> list:
+    """RECEIPT_FIELDS' values: a submission of ``rating`` by the participant about entry ``entry_pk``."""
+    return [_prep(DiarySubmission, "client_uuid", client_uuid, connection), participant_pk, entry_pk, rating,
+            _prep(DiarySubmission, "received_at", now, connection)]
+
+
 def insert_receipt(client_uuid: uuid.UUID, participant_pk: int, entry: PainRating, rating: int, now: datetime,
                    audit: AuditEvent | None = None, using: str = DEFAULT_DB_ALIAS) -> None:
     """The submission's receipt, with ``audit`` (a new event, ``trail.event``) and ``entry`` when it
@@ -203,8 +214,7 @@ def insert_receipt(client_uuid: uuid.UUID, participant_pk: int, entry: PainRatin
     IntegrityError, and stores none of them, when the client UUID was used before."""
     connection = connections[using]
     found = statements(using)
-    receipt = [_prep(DiarySubmission, "client_uuid", client_uuid, connection), participant_pk, entry.pk, rating,
-               _prep(DiarySubmission, "received_at", now, connection)]
+    receipt = _receipt_params(client_uuid, participant_pk, entry.pk, rating, now, connection)
     parts: list[tuple[str, str, list]] = []  # (name, statement, parameters) in order
     if entry._state.adding:
         parts.append(("entry", found.insert_entry, _entry_params(entry, ENTRY_FIELDS, connection)))
@@ -245,8 +255,8 @@ def create_first_of_day(client_uuid: uuid.UUID, entry: PainRating, audit: AuditE
     sql = statements(using).create_first
     entry_params = _entry_params(entry, ENTRY_FIELDS, connection)
     params = [entry.participant_id, *DIARY_STATUSES, *entry_params, *trail.insert_statement(audit, using)[1],
-              _prep(DiarySubmission, "client_uuid", client_uuid, connection), entry.participant_id, entry.pk,
-              entry.rating, _prep(DiarySubmission, "received_at", entry.created_at, connection)]
+              *_receipt_params(client_uuid, entry.participant_id, entry.pk, entry.rating, entry.created_at,
+                              connection)]
     try:
         # A savepoint only inside a caller's transaction: a refused UUID must not abort it.
         with transaction.atomic(using) if connection.in_atomic_block else nullcontext():

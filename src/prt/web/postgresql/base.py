@@ -29,8 +29,7 @@ import select
 from django.db.backends.postgresql import base, operations
 from django.utils.asyncio import async_unsafe
 
-#: ``DATABASE_URL`` option (``OPTIONS`` key) that turns prepared statements off: ``prepared=off``.
-PREPARED_OPTION = "prepared"
+from prt.web.config import PREPARED_OPTION
 
 
 def quiet(connection) -> bool:
