@@ -32,7 +32,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import date
 from http.client import HTTPConnection
 from pathlib import Path
 
@@ -64,7 +63,7 @@ def build(n: int):
                    "pain_avg_week": str(5 + i % 4), "opioid": ("no", "yes")[i % 5 == 0]}
         screening = enrolment.screen_person(site, f"BEN-{i:03d}", answers, user)
         assert screening.status == "eligible", screening.reasons
-        enrolment.record_consent(screening.participant, form_version="v2.1", consent_date=date.today(), actor=user)
+        enrolment.record_consent(screening.participant, form_version="v2.1", consent_date=site.today(), actor=user)
         people.append(enrolment.enrol(screening.participant, actor=user))
     return site, people, coordinators
 
