@@ -54,8 +54,14 @@ def test_demo_creates_a_wal_database_with_private_files(tmp_path):
         return sqlite3.connect(database).execute(
             "SELECT (SELECT COUNT(*) FROM accounts_user), (SELECT COUNT(*) FROM participants_participant)").fetchone()
 
+    from prt.vocabulary import ARMS
+    from prt.web.demo_trial import GROUPS
+    from prt.web.enrolment.demo import PEOPLE
+
     before = counts()
-    assert before[0] == len(roles) and before[1] > 30  # the demo trial (demo_trial.py, enrolment/demo.py)
+    # The demo trial: each group is followed until every arm has someone in it, and the arms come
+    # from minimization with a new allocation key, so the count varies; this is its least.
+    assert before[0] == len(roles) and before[1] >= len(PEOPLE) + sum(g.per_arm for g in GROUPS) * len(ARMS)
     again = run_prt(["web", "demo"], web_env(data))
     assert again.returncode == 0 and again.stdout != first.stdout  # new passwords, same logins
     assert counts() == before  # nothing duplicated
