@@ -177,3 +177,9 @@ def browser(live_site, monkeypatch, request):
             yield Browser(chromium, live_site.url, folder)
         finally:
             chromium.close()
+            # The connection the test body opened while Playwright ran was not the one Django's
+            # teardown closes: left open, one per test, it kept PostgreSQL from dropping the test
+            # database at the end of the run ("being accessed by other users").
+            from django.db import connections
+
+            connections.close_all()
