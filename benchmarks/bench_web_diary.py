@@ -48,10 +48,9 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from web_bench_common import (HOST, Bench, Login, add_common_arguments, cpu_seconds, cpu_used,  # noqa: E402
-                              latency_row, machine, machine_cpu, make_participants, make_site, print_table,
+                              latency_row, machine, machine_cpu, make_participants, make_site, print_table, SITE_TZ,
                               process_tree_cpu, sign_in)
 
-SITE_TZ = "America/Denver"
 
 
 class _Connection:

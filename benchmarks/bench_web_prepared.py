@@ -25,9 +25,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_web_diary import SITE_TZ  # noqa: E402
 from web_bench_common import (Bench, add_common_arguments, cpu_seconds, cpu_used, machine,  # noqa: E402
-                              make_participants, make_site, print_table, sign_in)
+                              make_participants, make_site, print_table, sign_in, SITE_TZ)
 
 
 def _per_call(run, items, server_pid: int) -> tuple[float, float]:

@@ -36,7 +36,8 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from web_bench_common import HOST, Bench, add_common_arguments, latency_row, machine, print_table, request, sign_in  # noqa: E402
+from web_bench_common import (HOST, Bench, add_common_arguments, latency_row, machine, make_site, print_table, request,  # noqa: E402
+                              sign_in)
 
 #: An eligible person's screening answers (the trial's criteria), ages and sexes varied per person.
 ELIGIBLE = {"age": "45", "sex": "female", "back_pain_half_days_6mo": "yes", "pain_avg_week": "6",
@@ -49,11 +50,11 @@ def build(n: int):
     from django.conf import settings
 
     from prt.trial.allocation_log import create_key
-    from prt.web.accounts.models import Membership, Site, User
+    from prt.web.accounts.models import Membership, User
     from prt.web.enrolment import services as enrolment
 
     create_key(settings.PRT_ALLOCATION_KEY_FILE)
-    site = Site.objects.create(code="bench", name="Benchmark site", timezone="America/Denver")
+    site = make_site()
     coordinators, people = [], []
     for i in range(n):
         user = User.objects.create_user(f"coordinator-{i:03d}", password=None)

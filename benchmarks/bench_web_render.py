@@ -36,9 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from web_bench_common import (HOST, Bench, add_common_arguments, latency_row, machine, make_participants,  # noqa: E402
-                              make_site, print_table, request, sign_in)
+                              make_site, print_table, request, sign_in, SITE_TZ)
 
-SITE_TZ = "America/Denver"
 BATCH = 5000
 
 

@@ -189,7 +189,11 @@ class Bench:
 
 
 # ---------------------------------------------------------------------- fixture data
-def make_site(code: str = "bench", timezone: str = "America/Denver"):
+#: The benchmarks' site: a trial site in Boulder, as the published trial's.
+SITE_TZ = "America/Denver"
+
+
+def make_site(code: str = "bench", timezone: str = SITE_TZ):
     from prt.web.accounts.models import Site
 
     return Site.objects.create(code=code, name=f"Benchmark site {code}", timezone=timezone)

@@ -177,9 +177,10 @@ def browser(live_site, monkeypatch, request):
             yield Browser(chromium, live_site.url, folder)
         finally:
             chromium.close()
-            # The connection the test body opened while Playwright ran was not the one Django's
-            # teardown closes: left open, one per test, it kept PostgreSQL from dropping the test
-            # database at the end of the run ("being accessed by other users").
+            # Inside sync_playwright() Django's connections (kept per context) are new ones, so the
+            # test body opened its own, which Django's teardown, outside, never sees: left open, one
+            # per test, they kept PostgreSQL from dropping the test database ("being accessed by
+            # other users"). Closed here, in the test body's context.
             from django.db import connections
 
             connections.close_all()
